@@ -1,0 +1,4 @@
+//! Input and output: corpus readers and result writers.
+
+pub mod input;
+pub mod output;

@@ -1,0 +1,118 @@
+//! The matcher: one Aho-Corasick automaton over every normalised gazetteer entry.
+//!
+//! Matches are searched overlapping, because with leftmost-longest semantics a longest match
+//! rejected at a syllable boundary would hide the shorter valid ones at the same position. Only
+//! matches that start and end on token boundaries are kept; choosing among the rest is the rules'
+//! job, which see every candidate.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::error::Error;
+use crate::gazetteer::Gazetteer;
+use crate::label::{Label, Labels};
+use crate::text::Normalized;
+
+/// The entries that share one normalised key, grouped by kind.
+#[derive(Debug, Clone)]
+pub struct KeyGroup {
+    pub key: String,
+    /// `(kind, entry indexes into the gazetteer)`, one group per kind.
+    pub kinds: Vec<(Label, Vec<u32>)>,
+}
+
+/// A gazetteer key found in a document, as a token span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// First token.
+    pub first: u32,
+    /// One past the last token.
+    pub last: u32,
+    /// Index into [`Matcher::groups`].
+    pub key: u32,
+}
+
+/// The compiled automaton and the entries behind each pattern.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    automaton: AhoCorasick,
+    pub groups: Vec<KeyGroup>,
+}
+
+impl Matcher {
+    /// Compiles every entry of `gazetteer`; entry kinds are interned in `labels`.
+    pub fn new(gazetteer: &Gazetteer, labels: &mut Labels) -> Result<Matcher, Error> {
+        let mut by_key: HashMap<&str, usize> = HashMap::new();
+        let mut groups: Vec<KeyGroup> = Vec::new();
+        for (index, entry) in gazetteer.entries.iter().enumerate() {
+            let kind = labels.intern(&entry.kind);
+            let slot = *by_key.entry(entry.key.as_str()).or_insert_with(|| {
+                groups.push(KeyGroup { key: entry.key.clone(), kinds: Vec::new() });
+                groups.len() - 1
+            });
+            let group = &mut groups[slot];
+            match group.kinds.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, entries)) => entries.push(index as u32),
+                None => group.kinds.push((kind, vec![index as u32])),
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .match_kind(MatchKind::Standard)
+            .build(groups.iter().map(|g| g.key.as_str()))
+            .map_err(|e| Error::Gazetteer { file: "(all gazetteers)".into(), line: 0, message: e.to_string() })?;
+        Ok(Matcher { automaton, groups })
+    }
+
+    /// Every key occurrence in `doc` that starts and ends on token boundaries.
+    pub fn find(&self, doc: &Normalized) -> Vec<Hit> {
+        let tokens = &doc.tokens;
+        let mut hits = Vec::new();
+        for m in self.automaton.find_overlapping_iter(&doc.text) {
+            let Ok(first) = tokens.binary_search_by_key(&(m.start() as u32), |t| t.start) else {
+                continue;
+            };
+            let Ok(last) = tokens[first..].binary_search_by_key(&(m.end() as u32), |t| t.end) else {
+                continue;
+            };
+            hits.push(Hit { first: first as u32, last: (first + last + 1) as u32, key: m.pattern().as_u32() });
+        }
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(tsv: &str) -> (Matcher, Gazetteer) {
+        let mut g = Gazetteer::default();
+        g.add_text("t.tsv", tsv).unwrap();
+        (Matcher::new(&g, &mut Labels::default()).unwrap(), g)
+    }
+
+    fn found(m: &Matcher, text: &str) -> Vec<String> {
+        let doc = Normalized::new(text);
+        m.find(&doc).iter().map(|h| doc.token_text(h.first as usize, h.last as usize).to_string()).collect()
+    }
+
+    #[test]
+    fn keeps_only_matches_on_syllable_boundaries() {
+        let (m, _) = matcher("surface\tkind\nan\tplace\nhòa an\tplace\n");
+        assert_eq!(found(&m, "xã Hoà An, Toàn An"), vec!["hòa an", "an", "an"]);
+        assert!(found(&m, "toan").is_empty());
+    }
+
+    #[test]
+    fn a_longer_rejected_match_does_not_hide_a_shorter_one() {
+        let (m, _) = matcher("surface\tkind\nUBND huyện\tbody\nUBND\tbody\n");
+        assert_eq!(found(&m, "UBND huyệnx"), vec!["ubnd"]);
+    }
+
+    #[test]
+    fn punctuation_in_entries_matches() {
+        let (m, _) = matcher("surface\tkind\nTP.\tunit\nHCM\tplace\n");
+        assert_eq!(found(&m, "TP.HCM"), vec!["tp.", "hcm"]);
+    }
+}

@@ -1,0 +1,351 @@
+//! The pipeline: resources compiled once, then normalise → match → rules → places → link for each
+//! document. A [`Pipeline`] is immutable after construction and shared by all threads.
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::gazetteer::Gazetteer;
+use crate::label::{Label, Labels};
+use crate::link;
+use crate::matcher::Matcher;
+use crate::places::{PlaceIndex, Query, Resolution};
+use crate::rules::engine::{Loss, Source, State};
+use crate::rules::RuleSet;
+use crate::text::{display_form, match_key, Normalized};
+
+/// One mention, ready to write.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mention {
+    /// Code-point offset in the original text.
+    pub start: usize,
+    /// Code-point offset just past the mention.
+    pub end: usize,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Exactly `original[start..end]`.
+    pub text: String,
+    pub canonical: String,
+    /// `key=value` pairs separated by spaces.
+    pub detail: String,
+    /// The gazetteer entry (`file:line`) or rule (`name@file:line`) that made it.
+    pub source: String,
+}
+
+/// One person-holds-role pair, ready to write.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Relation {
+    pub person: String,
+    pub role: String,
+    pub title: String,
+    pub body: String,
+    pub place: String,
+    pub person_start: usize,
+    pub role_start: usize,
+}
+
+/// What the pipeline finds in one document.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Annotations {
+    pub mentions: Vec<Mention>,
+    pub relations: Vec<Relation>,
+}
+
+/// Where the pipeline's gazetteers and rules come from.
+#[derive(Debug, Default)]
+pub struct Resources {
+    /// User gazetteer files or folders, loaded after the built-in ones.
+    pub gazetteers: Vec<std::path::PathBuf>,
+    /// A rule folder that replaces the built-in rules.
+    pub rules: Option<std::path::PathBuf>,
+}
+
+/// The compiled gazetteers and rules.
+pub struct Pipeline {
+    labels: Labels,
+    gazetteer: Gazetteer,
+    matcher: Matcher,
+    rules: RuleSet,
+    places: PlaceIndex,
+    loc: Label,
+    role: Label,
+}
+
+/// A document's full rule state, for `vnner explain`.
+pub struct Trace<'p> {
+    pub pipeline: &'p Pipeline,
+    pub doc: Normalized,
+    pub annotations: Vec<crate::rules::engine::Annotation>,
+    pub losses: Vec<Loss>,
+}
+
+impl Pipeline {
+    /// The built-in gazetteers and rules.
+    pub fn builtin() -> Result<Pipeline, Error> {
+        Pipeline::new(&Resources::default())
+    }
+
+    /// Built-in gazetteers plus the user's, and the built-in rules or the user's folder.
+    pub fn new(resources: &Resources) -> Result<Pipeline, Error> {
+        let mut gazetteer = Gazetteer::builtin()?;
+        for path in &resources.gazetteers {
+            gazetteer.add_path(path)?;
+        }
+        let mut labels = Labels::default();
+        let rules = match &resources.rules {
+            Some(dir) => RuleSet::from_dir(dir, &mut labels)?,
+            None => RuleSet::builtin(&mut labels)?,
+        };
+        Pipeline::from_parts(gazetteer, rules, labels)
+    }
+
+    /// A pipeline from an explicit gazetteer and rule files (tests, benchmarks).
+    pub fn from_texts(gazetteer: Gazetteer, rule_files: &[(String, String)]) -> Result<Pipeline, Error> {
+        let mut labels = Labels::default();
+        let rules = RuleSet::from_files(rule_files, &mut labels)?;
+        Pipeline::from_parts(gazetteer, rules, labels)
+    }
+
+    fn from_parts(gazetteer: Gazetteer, rules: RuleSet, mut labels: Labels) -> Result<Pipeline, Error> {
+        let matcher = Matcher::new(&gazetteer, &mut labels)?;
+        let places = PlaceIndex::new(&gazetteer);
+        let (loc, role) = (labels.intern("LOC"), labels.intern("ROLE"));
+        Ok(Pipeline { labels, gazetteer, matcher, rules, places, loc, role })
+    }
+
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
+    pub fn gazetteer(&self) -> &Gazetteer {
+        &self.gazetteer
+    }
+
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn places(&self) -> &PlaceIndex {
+        &self.places
+    }
+
+    /// Annotates one document.
+    pub fn annotate(&self, text: &str) -> Annotations {
+        let doc = Normalized::new(text);
+        let hits = self.matcher.find(&doc);
+        let mut state = State::new(&doc, &self.matcher, &self.gazetteer, &hits, false);
+        state.run(&self.rules);
+        self.assemble(text, &state)
+    }
+
+    /// Annotates one document and keeps every annotation and lost match, for `explain`.
+    pub fn trace(&self, text: &str) -> (Trace<'_>, Annotations) {
+        let doc = Normalized::new(text);
+        let hits = self.matcher.find(&doc);
+        let (annotations, losses, result) = {
+            let mut state = State::new(&doc, &self.matcher, &self.gazetteer, &hits, true);
+            state.run(&self.rules);
+            let result = self.assemble(text, &state);
+            (state.annotations, state.losses.unwrap_or_default(), result)
+        };
+        (Trace { pipeline: self, doc, annotations, losses }, result)
+    }
+
+    /// Where an annotation came from, as written in the `source` column.
+    pub fn describe_source(&self, source: Source) -> String {
+        match source {
+            Source::Gazetteer(key) => {
+                let group = &self.matcher.groups[key as usize];
+                let entry = group.kinds.first().and_then(|(_, ids)| ids.first());
+                match entry {
+                    Some(&id) => format!("gazetteer:{}", self.gazetteer.entries[id as usize].origin),
+                    None => "gazetteer".into(),
+                }
+            }
+            Source::Rule(rule) => {
+                let r = &self.rules.rules[rule as usize];
+                format!("rule:{}@{}", r.name, r.origin)
+            }
+        }
+    }
+
+    fn assemble(&self, text: &str, state: &State<'_>) -> Annotations {
+        let doc = state.doc;
+        let live: Vec<u32> = (0..state.annotations.len() as u32)
+            .filter(|&id| {
+                let a = &state.annotations[id as usize];
+                a.alive && self.labels.is_mention(a.label)
+            })
+            .collect();
+        let span = |id: u32| {
+            let a = &state.annotations[id as usize];
+            doc.token_span(a.first as usize, a.last as usize)
+        };
+        let original = |id: u32| {
+            let (s, e) = span(id);
+            doc.original_slice(text, s, e).to_string()
+        };
+
+        // Places, resolved together.
+        let locs: Vec<u32> = live.iter().copied().filter(|&id| state.annotations[id as usize].label == self.loc).collect();
+        let queries: Vec<Query> = locs
+            .iter()
+            .map(|&id| Query { key: state.text(id).to_string(), level: state.attr(id, "level").map(str::to_string) })
+            .collect();
+        let resolutions = self.places.resolve(&queries);
+
+        // Relations.
+        let pairs = link::distinct_pairs(&state.holds, |id| original(id));
+        let held: Vec<(u32, u32, u32)> =
+            pairs.iter().map(|p| (p.person, p.role, state.annotations[p.role as usize].first)).collect();
+        let roles: Vec<(u32, u32)> = live
+            .iter()
+            .copied()
+            .filter(|&id| state.annotations[id as usize].label == self.role)
+            .map(|id| (id, state.annotations[id as usize].first))
+            .collect();
+        let refers = link::refer_nameless(&roles, &held, |id| match_key(&original(id)));
+
+        let mut mentions = Vec::with_capacity(live.len());
+        for &id in &live {
+            let a = &state.annotations[id as usize];
+            let (start, end) = span(id);
+            let mut detail: Vec<(String, String)> = a.attrs.clone();
+            let mut canonical = self.canonical(text, state, id);
+            if a.label == self.loc {
+                let index = locs.iter().position(|&l| l == id).unwrap_or(0);
+                self.place_detail(&resolutions[index], &mut detail, &mut canonical);
+            } else if a.label == self.role {
+                if let Some(&(_, person)) = refers.iter().find(|(r, _)| *r == id) {
+                    detail.push(("refers_to".into(), original(person)));
+                }
+            }
+            mentions.push(Mention {
+                start,
+                end,
+                kind: self.labels.name(a.label).to_string(),
+                text: doc.original_slice(text, start, end).to_string(),
+                canonical,
+                detail: format_detail(&detail),
+                source: self.describe_source(a.source),
+            });
+        }
+        let order = |kind: &str| crate::label::MENTION_TYPES.iter().position(|t| *t == kind).unwrap_or(9);
+        mentions.sort_by(|a, b| (a.start, std::cmp::Reverse(a.end), order(&a.kind)).cmp(&(b.start, std::cmp::Reverse(b.end), order(&b.kind))));
+        mentions.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.kind == b.kind);
+
+        let relations = pairs
+            .iter()
+            .map(|p| {
+                let role = &state.annotations[p.role as usize];
+                let attr = |k: &str| state.attr(p.role, k).unwrap_or("").to_string();
+                let place = locs
+                    .iter()
+                    .enumerate()
+                    .find(|(_, &l)| {
+                        let loc = &state.annotations[l as usize];
+                        role.first <= loc.first && loc.last <= role.last
+                    })
+                    .map(|(i, &l)| match &resolutions[i] {
+                        Resolution::Unit { unit, .. } => self.places.units[*unit].canonical.clone(),
+                        _ => original(l),
+                    })
+                    .unwrap_or_default();
+                Relation {
+                    person: original(p.person),
+                    role: original(p.role),
+                    title: attr("title"),
+                    body: attr("body"),
+                    place,
+                    person_start: span(p.person).0,
+                    role_start: span(p.role).0,
+                }
+            })
+            .collect();
+        Annotations { mentions, relations }
+    }
+
+    fn place_detail(&self, resolution: &Resolution, detail: &mut Vec<(String, String)>, canonical: &mut String) {
+        match resolution {
+            Resolution::Unit { unit, fuzzy } => {
+                let u = &self.places.units[*unit];
+                detail.retain(|(k, _)| k != "level");
+                for (k, v) in [
+                    ("level", &u.level),
+                    ("code", &u.code),
+                    ("province", &u.province),
+                    ("era", &u.era),
+                    ("until", &u.until),
+                    ("became", &u.became),
+                ] {
+                    if !v.is_empty() {
+                        detail.push((k.into(), v.clone()));
+                    }
+                }
+                if *fuzzy {
+                    detail.push(("fuzzy".into(), "yes".into()));
+                }
+                *canonical = u.canonical.clone();
+            }
+            Resolution::Ambiguous(units) => {
+                let codes: Vec<String> =
+                    units.iter().map(|&u| format!("{}/{}", self.places.units[u].era, self.places.units[u].code)).collect();
+                detail.push(("candidates".into(), codes.join("|")));
+            }
+            Resolution::Unknown => detail.push(("known".into(), "no".into())),
+        }
+    }
+
+    /// The display form of a mention with abbreviations expanded from the gazetteer.
+    fn canonical(&self, text: &str, state: &State<'_>, id: u32) -> String {
+        let doc = state.doc;
+        let a = &state.annotations[id as usize];
+        let mut out = String::new();
+        let mut i = a.first;
+        while i < a.last {
+            let token = doc.tokens[i as usize];
+            if i > a.first && token.start > doc.tokens[i as usize - 1].end {
+                out.push(' ');
+            }
+            let expansion = state
+                .starting_at(i)
+                .iter()
+                .copied()
+                .filter(|&g| {
+                    let b = &state.annotations[g as usize];
+                    b.last <= a.last && matches!(b.source, Source::Gazetteer(_))
+                })
+                .filter_map(|g| {
+                    // Place names are resolved to units instead; other entries expand.
+                    let canonical = state.entries(g).filter(|e| e.kind != "place").find_map(|e| e.canonical.as_deref())?;
+                    Some((g, canonical))
+                })
+                .max_by_key(|(g, _)| state.annotations[*g as usize].last);
+            match expansion {
+                Some((g, canonical)) => {
+                    out.push_str(canonical);
+                    i = state.annotations[g as usize].last;
+                }
+                _ => {
+                    let (s, e) = doc.token_span(i as usize, i as usize + 1);
+                    out.push_str(&display_form(doc.original_slice(text, s, e)));
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+}
+
+fn format_detail(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,201 @@
+//! The parallel driver: ordered batches through the pipeline on a rayon pool, in bounded memory.
+//!
+//! A reader thread fills batches of documents, the pool annotates a batch in parallel, and a
+//! writer thread writes the results in input order. The channels between them hold two batches
+//! each, so memory stays bounded however large the corpus is.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::io::input::{InputError, Item};
+use crate::io::output::Sink;
+use crate::pipeline::{Annotations, Pipeline};
+
+/// How a run behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Show a progress bar on standard error when it is a terminal.
+    pub progress: bool,
+    /// Documents per batch, at most.
+    pub batch_docs: usize,
+    /// Text bytes per batch, at most (a batch closes when either limit is reached).
+    pub batch_bytes: usize,
+    /// Write each input error to standard error as it happens.
+    pub report_errors: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { threads: 0, progress: true, batch_docs: 512, batch_bytes: 4 << 20, report_errors: true }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub documents: u64,
+    pub bytes: u64,
+    pub errors: u64,
+    pub mentions: u64,
+    pub relations: u64,
+    /// The run was stopped (Ctrl-C) before the input ended.
+    pub interrupted: bool,
+}
+
+/// Set by a Ctrl-C handler: stop after the batch in hand.
+pub static STOP: AtomicBool = AtomicBool::new(false);
+
+enum Outcome {
+    Done(String, Annotations),
+    Failed(InputError),
+}
+
+/// Annotates every item of `input` and writes the results to `sink`, in input order.
+pub fn run(
+    pipeline: &Pipeline,
+    input: impl Iterator<Item = Item> + Send,
+    sink: Box<dyn Sink>,
+    options: &Options,
+) -> std::io::Result<Summary> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(std::io::Error::other)?;
+    let progress = Progress::new(options.progress && std::io::stderr().is_terminal());
+    let (batch_tx, batch_rx) = sync_channel::<Vec<Item>>(2);
+    let (out_tx, out_rx) = sync_channel::<Vec<Outcome>>(2);
+    let report_errors = options.report_errors;
+
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut batch = Vec::new();
+            let mut bytes = 0;
+            for item in input {
+                if STOP.load(Ordering::Relaxed) {
+                    break;
+                }
+                if let Item::Document(d) = &item {
+                    bytes += d.text.len();
+                }
+                batch.push(item);
+                if batch.len() >= options.batch_docs || bytes >= options.batch_bytes {
+                    bytes = 0;
+                    if batch_tx.send(std::mem::take(&mut batch)).is_err() {
+                        return;
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = batch_tx.send(batch);
+            }
+        });
+
+        let writer = scope.spawn(move || -> std::io::Result<Summary> {
+            let mut summary = Summary::default();
+            let mut sink = sink;
+            for outcomes in out_rx {
+                for outcome in outcomes {
+                    match outcome {
+                        Outcome::Done(id, annotations) => {
+                            summary.documents += 1;
+                            summary.mentions += annotations.mentions.len() as u64;
+                            summary.relations += annotations.relations.len() as u64;
+                            sink.document(&id, &annotations)?;
+                        }
+                        Outcome::Failed(error) => {
+                            summary.errors += 1;
+                            if report_errors {
+                                let line = error.line.map(|l| format!(":{l}")).unwrap_or_default();
+                                eprintln!("vnner: {}{line}: {}", error.source, error.reason);
+                            }
+                            sink.error(&error)?;
+                        }
+                    }
+                }
+            }
+            summary.interrupted = STOP.load(Ordering::Relaxed);
+            if !summary.interrupted {
+                sink.finish()?;
+            }
+            Ok(summary)
+        });
+
+        let mut bytes_total = 0u64;
+        for batch in batch_rx {
+            let batch_bytes: u64 = batch
+                .iter()
+                .map(|i| match i {
+                    Item::Document(d) => d.text.len() as u64,
+                    Item::Error(_) => 0,
+                })
+                .sum();
+            let outcomes: Vec<Outcome> = pool.install(|| {
+                batch
+                    .into_par_iter()
+                    .map(|item| match item {
+                        Item::Document(doc) => {
+                            let annotations = pipeline.annotate(&doc.text);
+                            Outcome::Done(doc.id, annotations)
+                        }
+                        Item::Error(e) => Outcome::Failed(e),
+                    })
+                    .collect()
+            });
+            bytes_total += batch_bytes;
+            progress.advance(outcomes.len() as u64, bytes_total);
+            if out_tx.send(outcomes).is_err() {
+                break;
+            }
+        }
+        drop(out_tx);
+        progress.finish();
+        let mut summary = writer.join().map_err(|_| std::io::Error::other("the writer thread panicked"))??;
+        summary.bytes = bytes_total;
+        Ok(summary)
+    })
+}
+
+/// A progress bar showing documents/s and MB/s, or nothing.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Progress {
+        let bar = enabled.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {pos} documents, {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress { bar, started: Instant::now() }
+    }
+
+    fn advance(&self, documents: u64, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(documents);
+            let seconds = self.started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!(
+                "{:.0} documents/s, {:.1} MB/s",
+                bar.position() as f64 / seconds,
+                bytes as f64 / 1e6 / seconds
+            ));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
