@@ -136,7 +136,7 @@ impl Pipeline {
     pub fn annotate(&self, text: &str) -> Annotations {
         let doc = Normalized::new(text);
         let hits = self.matcher.find(&doc);
-        let mut state = State::new(&doc, &self.matcher, &self.gazetteer, &hits, false);
+        let mut state = State::new(text, &doc, &self.matcher, &self.gazetteer, &hits, false);
         state.run(&self.rules);
         self.assemble(text, &state)
     }
@@ -146,7 +146,7 @@ impl Pipeline {
         let doc = Normalized::new(text);
         let hits = self.matcher.find(&doc);
         let (annotations, losses, result) = {
-            let mut state = State::new(&doc, &self.matcher, &self.gazetteer, &hits, true);
+            let mut state = State::new(text, &doc, &self.matcher, &self.gazetteer, &hits, true);
             state.run(&self.rules);
             let result = self.assemble(text, &state);
             (state.annotations, state.losses.unwrap_or_default(), result)

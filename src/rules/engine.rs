@@ -47,6 +47,8 @@ pub struct Loss {
 
 /// A document's annotations while the rules run, and what they produced.
 pub struct State<'a> {
+    /// The document as read, for attribute values written as the text says them.
+    original: &'a str,
     pub doc: &'a Normalized,
     matcher: &'a Matcher,
     gazetteer: &'a crate::gazetteer::Gazetteer,
@@ -83,6 +85,7 @@ const STEP_BUDGET: u32 = 20_000;
 
 impl<'a> State<'a> {
     pub fn new(
+        original: &'a str,
         doc: &'a Normalized,
         matcher: &'a Matcher,
         gazetteer: &'a crate::gazetteer::Gazetteer,
@@ -90,6 +93,7 @@ impl<'a> State<'a> {
         trace: bool,
     ) -> State<'a> {
         let mut state = State {
+            original,
             doc,
             matcher,
             gazetteer,
@@ -469,7 +473,10 @@ impl<'a> State<'a> {
             CompiledValue::Capture(name, attr) => {
                 let c = captures.iter().find(|c| c.name == *name)?;
                 match attr {
-                    None => Some(self.doc.token_text(c.first as usize, c.last as usize).to_string()),
+                    None => {
+                        let (start, end) = self.doc.token_span(c.first as usize, c.last as usize);
+                        Some(crate::text::display_form(self.doc.original_slice(self.original, start, end)))
+                    }
                     Some(key) => self.attr(c.annotation?, key).map(str::to_string),
                 }
             }
