@@ -288,3 +288,70 @@ fn first_set(node: &Node, first: &mut FirstSet) -> bool {
         Node::Capture(_, inner) => first_set(inner, first),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::gazetteer::Gazetteer;
+    use crate::pipeline::Pipeline;
+
+    const GAZETTEER: &str = "surface\tkind\tcanonical\tlevel\n\
+        Chủ tịch\ttitle\t\t\n\
+        UBND\tbody\tỦy ban nhân dân\t\n\
+        huyện\tunit\t\thuyện\n\
+        xã\tunit\t\txã\n\
+        Nguyễn\tsurname\t\t\n";
+
+    /// `(type, text)` of the mentions the rules make in `text`.
+    fn run(rules: &str, text: &str) -> Vec<(String, String)> {
+        let mut gazetteer = Gazetteer::default();
+        gazetteer.add_text("t.tsv", GAZETTEER).unwrap();
+        let pipeline = Pipeline::from_texts(gazetteer, &[("t.rules".into(), rules.into())]).unwrap();
+        pipeline.annotate(text).mentions.into_iter().map(|m| (m.kind, m.text)).collect()
+    }
+
+    fn rows(rows: &[(&str, &str)]) -> Vec<(String, String)> {
+        rows.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn captures_and_repeats_emit_one_mention_each() {
+        let rules = "r: u:unit n:Name (\",\" n:Name)* => LOC n level=$u.level";
+        assert_eq!(run(rules, "xã An, Bình, Cư."), rows(&[("LOC", "An"), ("LOC", "Bình"), ("LOC", "Cư")]));
+    }
+
+    #[test]
+    fn the_longest_match_wins_then_the_first_rule() {
+        let rules = "short: body => ORG\nlong: body unit => ORG\nfirst: title => ROLE\nsecond: title => PER";
+        assert_eq!(run(rules, "Chủ tịch UBND huyện"), rows(&[("ROLE", "Chủ tịch"), ("ORG", "UBND huyện")]));
+    }
+
+    #[test]
+    fn matches_stay_on_one_line() {
+        assert_eq!(run("r: Name+ => PER", "An Bình\nCư"), rows(&[("PER", "An Bình"), ("PER", "Cư")]));
+    }
+
+    #[test]
+    fn later_phases_see_earlier_annotations() {
+        let rules = "o: body unit? => ORG\nphase roles\nr: t:title o:ORG => ROLE title=$t";
+        assert_eq!(run(rules, "Chủ tịch UBND huyện"), rows(&[("ROLE", "Chủ tịch UBND huyện"), ("ORG", "UBND huyện")]));
+    }
+
+    #[test]
+    fn unless_and_drop() {
+        let rules = "o: body unit => ORG\nphase p\np: surname Name => PER unless overlaps ORG\nn: Name Name => PER\ndrop PER inside ORG";
+        assert_eq!(run(rules, "UBND huyện Nguyễn An"), rows(&[("ORG", "UBND huyện"), ("PER", "Nguyễn An")]));
+    }
+
+    #[test]
+    fn negation_and_line_anchors() {
+        let rules = "r: ^ !surname Name+ $ => PER";
+        assert_eq!(run(rules, "Nguyễn An\nThanh Thúy"), rows(&[("PER", "Thanh Thúy")]));
+    }
+
+    #[test]
+    fn rule_errors_name_file_and_line() {
+        let mut labels = crate::label::Labels::default();
+        let err = super::RuleSet::from_files(&[("x.rules".into(), "\nr: title => ROLE n".into())], &mut labels).unwrap_err();
+        assert!(err.to_string().starts_with("x.rules:2: rule:"), "{err}");
+    }
+}

@@ -576,7 +576,7 @@ mod tests {
 
     #[test]
     fn parses_captures_quantifiers_filters_and_actions() {
-        let r = rule("loc.list: plural unit \":\"? n:place[cap] (\",\" n:Cap+)* => LOC n level=$unit.level unless inside ORG");
+        let r = rule("loc.list: plural u:unit \":\"? n:place[cap] (\",\" n:Cap+)* => LOC n level=$u.level unless inside ORG");
         assert_eq!(r.name, "loc.list");
         let Pattern::Seq(items) = &r.pattern else { panic!() };
         assert_eq!(items.len(), 5);
@@ -586,7 +586,7 @@ mod tests {
             vec![Action::Emit {
                 label: "LOC".into(),
                 capture: Some("n".into()),
-                attrs: vec![("level".into(), Value::Capture("unit".into(), Some("level".into())))]
+                attrs: vec![("level".into(), Value::Capture("u".into(), Some("level".into())))]
             }]
         );
         assert_eq!(r.unless, vec![Unless::Inside("ORG".into())]);
