@@ -1,1 +1,129 @@
-fn main(){}
+//! Per-stage benchmarks on the sample articles (`data/seeds/*.txt`): normalise, match, rules,
+//! link (places, relations, rows) and write (CSV rows), plus the whole `annotate`.
+//!
+//! ```sh
+//! cargo bench --bench stages            # all stages
+//! cargo bench --bench stages -- rules   # one stage
+//! ```
+//!
+//! Each stage is measured over all five articles, with its input prepared outside the timing, so
+//! the figures add up to roughly the `annotate` one. Throughput is in bytes of original text.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use vnner::io::output::{FolderSink, Format, Sink};
+use vnner::matcher::Hit;
+use vnner::rules::engine::State;
+use vnner::text::Normalized;
+use vnner::{Annotations, Pipeline};
+
+/// The sample articles, in file-name order.
+fn seeds() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/seeds");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("data/seeds exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("seed articles are UTF-8"))
+        .collect()
+}
+
+fn stages(c: &mut Criterion) {
+    let pipeline = Pipeline::builtin().expect("the built-in resources compile");
+    let texts = seeds();
+    let docs: Vec<Normalized> = texts.iter().map(|t| Normalized::new(t)).collect();
+    let hits: Vec<Vec<Hit>> = docs.iter().map(|d| pipeline.matcher().find(d)).collect();
+    let run_rules = |i: usize| {
+        let mut state = State::new(
+            &texts[i],
+            &docs[i],
+            pipeline.matcher(),
+            pipeline.gazetteer(),
+            &hits[i],
+            false,
+        );
+        state.run(pipeline.rules());
+        state
+    };
+    let annotations: Vec<Annotations> = texts.iter().map(|t| pipeline.annotate(t)).collect();
+
+    let mut group = c.benchmark_group("stages");
+    group.throughput(Throughput::Bytes(
+        texts.iter().map(|t| t.len() as u64).sum(),
+    ));
+    group.bench_function("normalise", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| Normalized::new(black_box(t)).tokens.len())
+                .sum::<usize>()
+        })
+    });
+    group.bench_function("match", |b| {
+        b.iter(|| {
+            docs.iter()
+                .map(|d| pipeline.matcher().find(black_box(d)).len())
+                .sum::<usize>()
+        })
+    });
+    group.bench_function("rules", |b| {
+        b.iter(|| {
+            (0..docs.len())
+                .map(|i| run_rules(i).annotations.len())
+                .sum::<usize>()
+        })
+    });
+    group.bench_function("link", |b| {
+        let states: Vec<State<'_>> = (0..docs.len()).map(run_rules).collect();
+        b.iter(|| {
+            states
+                .iter()
+                .zip(&texts)
+                .map(|(s, t)| pipeline.assemble(t, s).mentions.len())
+                .sum::<usize>()
+        })
+    });
+    group.bench_function("write", |b| {
+        b.iter_batched_ref(
+            || {
+                let dir = tempfile::tempdir().expect("a temporary folder");
+                let sink = FolderSink::create(dir.path(), Format::Csv, false)
+                    .expect("the temporary folder is writable");
+                (sink, dir)
+            },
+            |(sink, _)| {
+                for (i, a) in annotations.iter().enumerate() {
+                    sink.document(&i.to_string(), a)
+                        .expect("writing to a temporary folder");
+                }
+            },
+            BatchSize::NumIterations(200),
+        )
+    });
+    group.bench_function("annotate", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| pipeline.annotate(black_box(t)).mentions.len())
+                .sum::<usize>()
+        })
+    });
+    group.finish();
+
+    c.bench_function("startup", |b| {
+        b.iter(|| Pipeline::builtin().expect("the built-in resources compile"))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = stages
+}
+criterion_main!(benches);

@@ -38,7 +38,8 @@ attribute of the entry):
     until      historical rows: valid_until (exclusive end)
     successor  historical rows: successor code (a pre2025 code)
     became     pre2025 rows: 2025 code(s) from mapping_2025.tsv, ``|``-joined
-               (districts: only the 5 island districts that became đặc khu);
+               (districts, a level 2025 does not have: the 2025 province(s) their
+               communes went to; the 5 island districts: the đặc khu they became);
                historical rows: the same, followed through ``successor``
     alias      ``yes`` on alias rows
 
@@ -189,6 +190,10 @@ class Admin:
         self.mapping: dict[tuple[str, str], set[str]] = defaultdict(set)
         for r in rd("mapping_2025.tsv"):
             self.mapping[(r["level"], r["old_code"])].add(r["new_code"])
+        self.district_communes: dict[str, list[str]] = defaultdict(list)
+        for r in self.pre.values():
+            if rank_of(r["code"]) == "commune":
+                self.district_communes[r["parent_code"]].append(r["code"])
         for table in (self.u2025.values(), self.pre.values(), self.hist):
             for r in table:
                 if r["type"] not in LEVELS:
@@ -228,9 +233,16 @@ class Admin:
         return out
 
     def became(self, code: str) -> str:
+        """2025 code(s) of the unit(s) a pre2025 unit became. A district, a level the 2025
+        system does not have, became the 2025 province(s) its communes went to (the five island
+        districts without communes: the đặc khu of the mapping)."""
         if not code:
             return ""
-        return "|".join(sorted(self.mapping.get((rank_of(code), code), set())))
+        new = self.mapping.get((rank_of(code), code), set())
+        if not new and rank_of(code) == "district":
+            new = {self.u2025[c]["parent_code"] for child in self.district_communes.get(code, ())
+                   for c in self.mapping.get(("commune", child), ()) if c in self.u2025}
+        return "|".join(sorted(new))
 
     # -- rows ----------------------------------------------------------------
     def unit_row(self, r: dict[str, str], era: str) -> dict[str, str]:

@@ -8,24 +8,46 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub enum Error {
     /// A gazetteer line that cannot be used.
-    Gazetteer { file: String, line: usize, message: String },
+    Gazetteer {
+        file: String,
+        line: usize,
+        message: String,
+    },
     /// A rule line that cannot be compiled.
-    Rule { file: String, line: usize, message: String },
+    Rule {
+        file: String,
+        line: usize,
+        message: String,
+    },
     /// A file or folder that cannot be read or written.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Gazetteer { file, line, message } => write!(f, "{file}:{line}: gazetteer: {message}"),
-            Error::Rule { file, line, message } => write!(f, "{file}:{line}: rule: {message}"),
+            Error::Gazetteer {
+                file,
+                line,
+                message,
+            } => write!(f, "{file}:{line}: gazetteer: {message}"),
+            Error::Rule {
+                file,
+                line,
+                message,
+            } => write!(f, "{file}:{line}: rule: {message}"),
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
         }
     }

@@ -16,6 +16,7 @@
 //! assert_eq!(found.relations[0].role, "Chủ tịch UBND huyện Trực Ninh");
 //! ```
 
+pub mod check;
 pub mod cli;
 pub mod error;
 pub mod gazetteer;
@@ -27,6 +28,7 @@ pub mod pipeline;
 pub mod places;
 pub mod rules;
 pub mod run;
+pub mod suggest;
 pub mod text;
 
 mod embedded {

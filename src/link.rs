@@ -62,7 +62,12 @@ mod tests {
 
     #[test]
     fn pairs_are_distinct_after_normalisation() {
-        let texts = ["Phạm Gia Túc", "Bí thư Tỉnh ủy", "Phạm Gia Túc", "Bí thư Tỉnh uỷ"];
+        let texts = [
+            "Phạm Gia Túc",
+            "Bí thư Tỉnh ủy",
+            "Phạm Gia Túc",
+            "Bí thư Tỉnh uỷ",
+        ];
         let pairs = distinct_pairs(&[(0, 1), (2, 3)], |i| texts[i as usize].to_string());
         assert_eq!(pairs.len(), 1);
     }

@@ -48,7 +48,10 @@ impl Matcher {
         for (index, entry) in gazetteer.entries.iter().enumerate() {
             let kind = labels.intern(&entry.kind);
             let slot = *by_key.entry(entry.key.as_str()).or_insert_with(|| {
-                groups.push(KeyGroup { key: entry.key.clone(), kinds: Vec::new() });
+                groups.push(KeyGroup {
+                    key: entry.key.clone(),
+                    kinds: Vec::new(),
+                });
                 groups.len() - 1
             });
             let group = &mut groups[slot];
@@ -61,8 +64,18 @@ impl Matcher {
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .match_kind(MatchKind::Standard)
             .build(groups.iter().map(|g| g.key.as_str()))
-            .map_err(|e| Error::Gazetteer { file: "(all gazetteers)".into(), line: 0, message: e.to_string() })?;
+            .map_err(|e| Error::Gazetteer {
+                file: "(all gazetteers)".into(),
+                line: 0,
+                message: e.to_string(),
+            })?;
         Ok(Matcher { automaton, groups })
+    }
+
+    /// How many key occurrences the automaton reports in `text`, boundaries unchecked: the bare
+    /// scan that bounds how fast matching can be (the throughput benchmark's ceiling).
+    pub fn raw_count(&self, text: &str) -> usize {
+        self.automaton.find_overlapping_iter(text).count()
     }
 
     /// Every key occurrence in `doc` that starts and ends on token boundaries.
@@ -73,10 +86,15 @@ impl Matcher {
             let Ok(first) = tokens.binary_search_by_key(&(m.start() as u32), |t| t.start) else {
                 continue;
             };
-            let Ok(last) = tokens[first..].binary_search_by_key(&(m.end() as u32), |t| t.end) else {
+            let Ok(last) = tokens[first..].binary_search_by_key(&(m.end() as u32), |t| t.end)
+            else {
                 continue;
             };
-            hits.push(Hit { first: first as u32, last: (first + last + 1) as u32, key: m.pattern().as_u32() });
+            hits.push(Hit {
+                first: first as u32,
+                last: (first + last + 1) as u32,
+                key: m.pattern().as_u32(),
+            });
         }
         hits
     }
@@ -94,7 +112,13 @@ mod tests {
 
     fn found(m: &Matcher, text: &str) -> Vec<String> {
         let doc = Normalized::new(text);
-        m.find(&doc).iter().map(|h| doc.token_text(h.first as usize, h.last as usize).to_string()).collect()
+        m.find(&doc)
+            .iter()
+            .map(|h| {
+                doc.token_text(h.first as usize, h.last as usize)
+                    .to_string()
+            })
+            .collect()
     }
 
     #[test]

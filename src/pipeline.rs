@@ -1,6 +1,8 @@
 //! The pipeline: resources compiled once, then normalise → match → rules → places → link for each
 //! document. A [`Pipeline`] is immutable after construction and shared by all threads.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::error::Error;
@@ -99,17 +101,32 @@ impl Pipeline {
     }
 
     /// A pipeline from an explicit gazetteer and rule files (tests, benchmarks).
-    pub fn from_texts(gazetteer: Gazetteer, rule_files: &[(String, String)]) -> Result<Pipeline, Error> {
+    pub fn from_texts(
+        gazetteer: Gazetteer,
+        rule_files: &[(String, String)],
+    ) -> Result<Pipeline, Error> {
         let mut labels = Labels::default();
         let rules = RuleSet::from_files(rule_files, &mut labels)?;
         Pipeline::from_parts(gazetteer, rules, labels)
     }
 
-    fn from_parts(gazetteer: Gazetteer, rules: RuleSet, mut labels: Labels) -> Result<Pipeline, Error> {
+    fn from_parts(
+        gazetteer: Gazetteer,
+        rules: RuleSet,
+        mut labels: Labels,
+    ) -> Result<Pipeline, Error> {
         let matcher = Matcher::new(&gazetteer, &mut labels)?;
         let places = PlaceIndex::new(&gazetteer);
         let (loc, role) = (labels.intern("LOC"), labels.intern("ROLE"));
-        Ok(Pipeline { labels, gazetteer, matcher, rules, places, loc, role })
+        Ok(Pipeline {
+            labels,
+            gazetteer,
+            matcher,
+            rules,
+            places,
+            loc,
+            role,
+        })
     }
 
     pub fn labels(&self) -> &Labels {
@@ -151,7 +168,15 @@ impl Pipeline {
             let result = self.assemble(text, &state);
             (state.annotations, state.losses.unwrap_or_default(), result)
         };
-        (Trace { pipeline: self, doc, annotations, losses }, result)
+        (
+            Trace {
+                pipeline: self,
+                doc,
+                annotations,
+                losses,
+            },
+            result,
+        )
     }
 
     /// Where an annotation came from, as written in the `source` column.
@@ -161,7 +186,9 @@ impl Pipeline {
                 let group = &self.matcher.groups[key as usize];
                 let entry = group.kinds.first().and_then(|(_, ids)| ids.first());
                 match entry {
-                    Some(&id) => format!("gazetteer:{}", self.gazetteer.entries[id as usize].origin),
+                    Some(&id) => {
+                        format!("gazetteer:{}", self.gazetteer.entries[id as usize].origin)
+                    }
                     None => "gazetteer".into(),
                 }
             }
@@ -172,7 +199,9 @@ impl Pipeline {
         }
     }
 
-    fn assemble(&self, text: &str, state: &State<'_>) -> Annotations {
+    /// The link stage: places resolved, relations paired and mention rows built from a finished
+    /// rule state (public so the stage can be benchmarked on its own).
+    pub fn assemble(&self, text: &str, state: &State<'_>) -> Annotations {
         let doc = state.doc;
         let live: Vec<u32> = (0..state.annotations.len() as u32)
             .filter(|&id| {
@@ -190,24 +219,46 @@ impl Pipeline {
         };
 
         // Places, resolved together.
-        let locs: Vec<u32> = live.iter().copied().filter(|&id| state.annotations[id as usize].label == self.loc).collect();
+        let locs: Vec<u32> = live
+            .iter()
+            .copied()
+            .filter(|&id| state.annotations[id as usize].label == self.loc)
+            .collect();
         let queries: Vec<Query> = locs
             .iter()
-            .map(|&id| Query { key: state.text(id).to_string(), level: state.attr(id, "level").map(str::to_string) })
+            .map(|&id| {
+                let first = state.annotations[id as usize].first as usize;
+                Query {
+                    key: state.text(id).to_string(),
+                    level: state.attr(id, "level").map(str::to_string),
+                    era: now_era(doc, first),
+                    pos: first,
+                }
+            })
             .collect();
         let resolutions = self.places.resolve(&queries);
 
         // Relations.
-        let pairs = link::distinct_pairs(&state.holds, |id| original(id));
-        let held: Vec<(u32, u32, u32)> =
-            pairs.iter().map(|p| (p.person, p.role, state.annotations[p.role as usize].first)).collect();
+        let pairs = link::distinct_pairs(&state.holds, original);
+        let held: Vec<(u32, u32, u32)> = pairs
+            .iter()
+            .map(|p| (p.person, p.role, state.annotations[p.role as usize].first))
+            .collect();
         let roles: Vec<(u32, u32)> = live
             .iter()
             .copied()
             .filter(|&id| state.annotations[id as usize].label == self.role)
             .map(|id| (id, state.annotations[id as usize].first))
             .collect();
-        let refers = link::refer_nameless(&roles, &held, |id| match_key(&original(id)));
+        // Each role's key once, not once per (role, earlier holder) comparison.
+        let role_keys: HashMap<u32, String> = roles
+            .iter()
+            .map(|&(id, _)| (id, match_key(&original(id))))
+            .collect();
+        let refers = link::refer_nameless(&roles, &held, |id| match role_keys.get(&id) {
+            Some(key) => key.clone(),
+            None => match_key(&original(id)),
+        });
 
         let mut mentions = Vec::with_capacity(live.len());
         for &id in &live {
@@ -233,8 +284,19 @@ impl Pipeline {
                 source: self.describe_source(a.source),
             });
         }
-        let order = |kind: &str| crate::label::MENTION_TYPES.iter().position(|t| *t == kind).unwrap_or(9);
-        mentions.sort_by(|a, b| (a.start, std::cmp::Reverse(a.end), order(&a.kind)).cmp(&(b.start, std::cmp::Reverse(b.end), order(&b.kind))));
+        let order = |kind: &str| {
+            crate::label::MENTION_TYPES
+                .iter()
+                .position(|t| *t == kind)
+                .unwrap_or(9)
+        };
+        mentions.sort_by(|a, b| {
+            (a.start, std::cmp::Reverse(a.end), order(&a.kind)).cmp(&(
+                b.start,
+                std::cmp::Reverse(b.end),
+                order(&b.kind),
+            ))
+        });
         mentions.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.kind == b.kind);
 
         let relations = pairs
@@ -265,10 +327,18 @@ impl Pipeline {
                 }
             })
             .collect();
-        Annotations { mentions, relations }
+        Annotations {
+            mentions,
+            relations,
+        }
     }
 
-    fn place_detail(&self, resolution: &Resolution, detail: &mut Vec<(String, String)>, canonical: &mut String) {
+    fn place_detail(
+        &self,
+        resolution: &Resolution,
+        detail: &mut Vec<(String, String)>,
+        canonical: &mut String,
+    ) {
         match resolution {
             Resolution::Unit { unit, fuzzy } => {
                 let u = &self.places.units[*unit];
@@ -291,8 +361,10 @@ impl Pipeline {
                 *canonical = u.canonical.clone();
             }
             Resolution::Ambiguous(units) => {
-                let codes: Vec<String> =
-                    units.iter().map(|&u| format!("{}/{}", self.places.units[u].era, self.places.units[u].code)).collect();
+                let codes: Vec<String> = units
+                    .iter()
+                    .map(|&u| format!("{}/{}", self.places.units[u].era, self.places.units[u].code))
+                    .collect();
                 detail.push(("candidates".into(), codes.join("|")));
             }
             Resolution::Unknown => detail.push(("known".into(), "no".into())),
@@ -320,7 +392,10 @@ impl Pipeline {
                 })
                 .filter_map(|g| {
                     // Place names are resolved to units instead; other entries expand.
-                    let canonical = state.entries(g).filter(|e| e.kind != "place").find_map(|e| e.canonical.as_deref())?;
+                    let canonical = state
+                        .entries(g)
+                        .filter(|e| e.kind != "place")
+                        .find_map(|e| e.canonical.as_deref())?;
                     Some((g, canonical))
                 })
                 .max_by_key(|(g, _)| state.annotations[*g as usize].last);
@@ -338,7 +413,6 @@ impl Pipeline {
         }
         out
     }
-
 }
 
 fn format_detail(pairs: &[(String, String)]) -> String {
@@ -348,4 +422,23 @@ fn format_detail(pairs: &[(String, String)]) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// `2025` for a place the text says a unit is now part of (`nay là`, `nay thuộc`, `(nay …`),
+/// looking back from token `first` to the start of its clause.
+fn now_era(doc: &Normalized, first: usize) -> Option<String> {
+    for i in (first.saturating_sub(12)..first).rev() {
+        match doc.token_text(i, i + 1) {
+            "nay" => {
+                let next = doc.token_text(i + 1, i + 2);
+                if next == "là" || next == "thuộc" || (i > 0 && doc.token_text(i - 1, i) == "(")
+                {
+                    return Some("2025".into());
+                }
+            }
+            "." | ";" | "(" | ")" | ":" | "\n" => return None,
+            _ => {}
+        }
+    }
+    None
 }

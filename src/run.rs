@@ -3,15 +3,19 @@
 //! A reader thread fills batches of documents, the pool annotates a batch in parallel, and a
 //! writer thread writes the results in input order. The channels between them hold two batches
 //! each, so memory stays bounded however large the corpus is.
+//!
+//! A document whose annotation panics (a bug) becomes an error row naming it, and the run goes
+//! on: one bad document never costs the rest of a long batch.
 
 use std::io::IsTerminal;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::io::input::{InputError, Item};
+use crate::io::input::{Document, InputError, Item};
 use crate::io::output::Sink;
 use crate::pipeline::{Annotations, Pipeline};
 
@@ -32,7 +36,13 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { threads: 0, progress: true, batch_docs: 512, batch_bytes: 4 << 20, report_errors: true }
+        Options {
+            threads: 0,
+            progress: true,
+            batch_docs: 512,
+            batch_bytes: 4 << 20,
+            report_errors: true,
+        }
     }
 }
 
@@ -111,8 +121,7 @@ pub fn run(
                         Outcome::Failed(error) => {
                             summary.errors += 1;
                             if report_errors {
-                                let line = error.line.map(|l| format!(":{l}")).unwrap_or_default();
-                                eprintln!("vnner: {}{line}: {}", error.source, error.reason);
+                                eprintln!("vnner: {error}");
                             }
                             sink.error(&error)?;
                         }
@@ -139,10 +148,7 @@ pub fn run(
                 batch
                     .into_par_iter()
                     .map(|item| match item {
-                        Item::Document(doc) => {
-                            let annotations = pipeline.annotate(&doc.text);
-                            Outcome::Done(doc.id, annotations)
-                        }
+                        Item::Document(doc) => annotate(pipeline, doc),
                         Item::Error(e) => Outcome::Failed(e),
                     })
                     .collect()
@@ -155,10 +161,35 @@ pub fn run(
         }
         drop(out_tx);
         progress.finish();
-        let mut summary = writer.join().map_err(|_| std::io::Error::other("the writer thread panicked"))??;
+        let mut summary = writer
+            .join()
+            .map_err(|_| std::io::Error::other("the writer thread panicked"))??;
         summary.bytes = bytes_total;
         Ok(summary)
     })
+}
+
+/// Annotates one document; a panic becomes an error naming the document.
+fn annotate(pipeline: &Pipeline, doc: Document) -> Outcome {
+    // The pipeline is read-only, so nothing is left half-updated by a panic.
+    match catch_unwind(AssertUnwindSafe(|| pipeline.annotate(&doc.text))) {
+        Ok(annotations) => Outcome::Done(doc.id, annotations),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Outcome::Failed(InputError {
+                source: doc.source,
+                line: doc.line,
+                reason: format!(
+                    "internal error annotating document {:?} (a bug, please report it): {message}",
+                    doc.id
+                ),
+            })
+        }
+    }
 }
 
 /// A progress bar showing documents/s and MB/s, or nothing.
@@ -172,13 +203,18 @@ impl Progress {
         let bar = enabled.then(|| {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {pos} documents, {msg} [{elapsed}]")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos} documents, {msg} [{elapsed}]",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Progress { bar, started: Instant::now() }
+        Progress {
+            bar,
+            started: Instant::now(),
+        }
     }
 
     fn advance(&self, documents: u64, bytes: u64) {

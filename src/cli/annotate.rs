@@ -1,12 +1,18 @@
 //! `vnner annotate`: a corpus in, mentions / relations / errors out.
+//!
+//! Exit codes: 0 when every input was read, 1 when some failed (each named on standard error
+//! and in `errors.csv`), 2 when nothing could run (bad gazetteer or rule, unwritable output, no
+//! readable input), 130 when stopped by Ctrl-C (no output file is then left behind).
 
 use std::path::PathBuf;
 
 use clap::ValueEnum;
 
 use super::exit;
-use crate::io::input::{Encoding, Reader};
-use crate::io::output::{FolderSink, Format, Sink, StreamSink};
+use crate::io::input::{
+    Encoding, ReadOptions, Reader, DEFAULT_MAX_DOC_BYTES, MAX_DOC_BYTES_CEILING,
+};
+use crate::io::output::{self, FolderSink, Format, Sink, StreamSink};
 use crate::pipeline::{Pipeline, Resources};
 use crate::run::{self, Options};
 
@@ -72,11 +78,52 @@ pub struct Args {
     /// Encoding of the input files. Example: `--encoding windows-1258`.
     #[arg(long, value_enum, default_value = "utf-8")]
     pub encoding: EncodingArg,
+
+    /// Largest document (a .txt file, a JSON line, a CSV text field) to read; larger ones are
+    /// reported as errors, since annotating takes about ten times a document's size in memory.
+    /// Bytes, or with a K, M or G suffix (powers of 1024); at most 512M. Example: `--max-doc-bytes 200M`.
+    #[arg(long, value_name = "SIZE", default_value_t = DEFAULT_MAX_DOC_BYTES, value_parser = parse_size)]
+    pub max_doc_bytes: usize,
+}
+
+/// The exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
+/// Parses `65536`, `64K`, `64M`, `1G` (also `64MiB`, `64mb`): powers of 1024.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 64M)"))?;
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("unknown unit {unit:?} (use K, M or G)")),
+    };
+    let bytes = number
+        .checked_mul(1 << shift)
+        .filter(|&b| b <= MAX_DOC_BYTES_CEILING);
+    match bytes {
+        Some(b) if b > 0 => Ok(b),
+        _ => Err(format!(
+            "must be between 1 byte and {}M",
+            MAX_DOC_BYTES_CEILING >> 20
+        )),
+    }
 }
 
 /// Runs `annotate`; returns the exit code.
 pub fn run(args: Args) -> u8 {
-    let resources = Resources { gazetteers: args.gazetteers.clone(), rules: args.rules.clone() };
+    let resources = Resources {
+        gazetteers: args.gazetteers.clone(),
+        rules: args.rules.clone(),
+    };
     let pipeline = match Pipeline::new(&resources) {
         Ok(p) => p,
         Err(e) => {
@@ -84,6 +131,15 @@ pub fn run(args: Args) -> u8 {
             return exit::NOTHING_RAN;
         }
     };
+    // Installed before any output file exists. The first Ctrl-C lets the batch in hand finish,
+    // then abandons the output; a second one exits at once (for a read blocked on standard
+    // input). Neither leaves a temporary file.
+    let _ = ctrlc::set_handler(|| {
+        if run::STOP.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            output::remove_temporaries();
+            std::process::exit(INTERRUPTED.into());
+        }
+    });
     let streaming = args.output.as_os_str() == "-";
     let sink: Box<dyn Sink> = if streaming {
         Box::new(StreamSink::new(std::io::BufWriter::new(std::io::stdout())))
@@ -104,15 +160,26 @@ pub fn run(args: Args) -> u8 {
         EncodingArg::Utf8 => Encoding::Utf8,
         EncodingArg::Windows1258 => Encoding::Windows1258,
     };
-    // A second Ctrl-C kills at once; the first one lets the batch in hand finish.
-    let _ = ctrlc::set_handler(|| {
-        if run::STOP.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-    });
-    let options = Options { threads: args.threads, progress: !args.quiet, ..Options::default() };
-    let reader = Reader::new(&args.inputs, encoding);
+    let options = Options {
+        threads: args.threads,
+        progress: !args.quiet,
+        ..Options::default()
+    };
+    let reader = Reader::new(
+        &args.inputs,
+        ReadOptions {
+            encoding,
+            max_doc_bytes: args.max_doc_bytes,
+        },
+    );
     match run::run(&pipeline, reader, sink, &options) {
+        Ok(summary) if summary.interrupted => {
+            match streaming {
+                true => eprintln!("vnner: interrupted"),
+                false => eprintln!("vnner: interrupted; no output file was written"),
+            }
+            INTERRUPTED
+        }
         Ok(summary) => {
             if !args.quiet && !streaming {
                 eprintln!(
@@ -124,10 +191,7 @@ pub fn run(args: Args) -> u8 {
                     args.output.display()
                 );
             }
-            if summary.interrupted {
-                eprintln!("vnner: interrupted; no output files were completed");
-                exit::SOME_FAILED
-            } else if summary.errors > 0 && summary.documents == 0 {
+            if summary.errors > 0 && summary.documents == 0 {
                 exit::NOTHING_RAN
             } else if summary.errors > 0 {
                 exit::SOME_FAILED
@@ -136,8 +200,29 @@ pub fn run(args: Args) -> u8 {
             }
         }
         Err(e) => {
-            eprintln!("vnner: writing {}: {e}", args.output.display());
+            eprintln!(
+                "vnner: writing {}: {e}; no output file was written",
+                args.output.display()
+            );
             exit::NOTHING_RAN
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_in_powers_of_1024() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("200MiB"), Ok(200 << 20));
+        assert_eq!(parse_size("64mb"), Ok(64 << 20));
+        assert!(parse_size("1G").is_err(), "over the ceiling");
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("99999999999999999999G").is_err());
     }
 }

@@ -2,6 +2,8 @@
 //! hands them to [`run`].
 
 pub mod annotate;
+pub mod explain;
+pub mod gazetteer;
 
 use std::process::ExitCode;
 
@@ -18,6 +20,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Annotate(annotate::Args),
+    Gazetteer(gazetteer::Args),
+    Explain(explain::Args),
 }
 
 /// Exit codes: everything read, some inputs failed, nothing could run.
@@ -31,6 +35,8 @@ pub mod exit {
 pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Annotate(args) => annotate::run(args),
+        Command::Gazetteer(args) => gazetteer::run(args),
+        Command::Explain(args) => explain::run(args),
     };
     ExitCode::from(code)
 }

@@ -41,7 +41,10 @@ pub struct Entry {
 impl Entry {
     /// The value of attribute `name`, if the entry has it.
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -86,7 +89,11 @@ impl Gazetteer {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let error = |message: String| Error::Gazetteer { file: name.to_string(), line: line_no, message };
+            let error = |message: String| Error::Gazetteer {
+                file: name.to_string(),
+                line: line_no,
+                message,
+            };
             let Some(cols) = &columns else {
                 columns = Some(Columns::parse(line).map_err(error)?);
                 continue;
@@ -107,22 +114,30 @@ impl Gazetteer {
             }
             let key = match_key(surface);
             if key.trim().is_empty() {
-                return Err(error(format!("surface {surface:?} has no letters or digits")));
+                return Err(error(format!(
+                    "surface {surface:?} has no letters or digits"
+                )));
             }
             if let Some(removed) = kind.strip_prefix('-') {
                 let before = self.entries.len();
-                self.entries.retain(|e| !(e.key == key && e.kind == removed));
+                self.entries
+                    .retain(|e| !(e.key == key && e.kind == removed));
                 if self.entries.len() == before {
                     return Err(error(format!("`-{removed}` removes nothing: no {removed} entry {surface:?} was loaded before")));
                 }
                 continue;
             }
-            let canonical = cols.canonical.map(cell).filter(|c| !c.is_empty() && *c != surface);
+            let canonical = cols
+                .canonical
+                .map(cell)
+                .filter(|c| !c.is_empty() && *c != surface);
             let attrs = cols
                 .names
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| *i != cols.surface && *i != cols.kind && Some(*i) != cols.canonical)
+                .filter(|(i, _)| {
+                    *i != cols.surface && *i != cols.kind && Some(*i) != cols.canonical
+                })
                 .filter(|(i, _)| !cell(*i).is_empty())
                 .map(|(i, n)| (n.clone(), cell(i).to_string()))
                 .collect();
@@ -132,14 +147,18 @@ impl Gazetteer {
                 kind: kind.to_string(),
                 canonical: canonical.map(str::to_string),
                 attrs,
-                origin: Origin { file: file.clone(), line: line_no },
+                origin: Origin {
+                    file: file.clone(),
+                    line: line_no,
+                },
             });
         }
         Ok(())
     }
 }
 
-fn collect_tsv(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), Error> {
+/// Appends every `.tsv` file under `dir` (recursively, unsorted) to `out`.
+pub(crate) fn collect_tsv(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), Error> {
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let path = entry.map_err(|e| Error::io(dir, e))?.path();
         if path.is_dir() {
@@ -165,7 +184,12 @@ impl Columns {
         let find = |n: &str| names.iter().position(|c| c == n);
         let surface = find("surface").ok_or("the header has no `surface` column")?;
         let kind = find("kind").ok_or("the header has no `kind` column")?;
-        Ok(Columns { canonical: find("canonical"), surface, kind, names })
+        Ok(Columns {
+            canonical: find("canonical"),
+            surface,
+            kind,
+            names,
+        })
     }
 }
 
@@ -188,7 +212,8 @@ mod tests {
     #[test]
     fn removes_an_entry_loaded_before() {
         let mut g = Gazetteer::default();
-        g.add_text("a.tsv", "surface\tkind\nAnh\tplace\nAnh\tsurname\n").unwrap();
+        g.add_text("a.tsv", "surface\tkind\nAnh\tplace\nAnh\tsurname\n")
+            .unwrap();
         g.add_text("b.tsv", "surface\tkind\nanh\t-place\n").unwrap();
         assert_eq!(g.entries.len(), 1);
         assert_eq!(g.entries[0].kind, "surname");
@@ -198,7 +223,10 @@ mod tests {
     fn errors_name_file_and_line() {
         let mut g = Gazetteer::default();
         let err = g.add_text("x.tsv", "surface\tkind\n\tbody\n").unwrap_err();
-        assert_eq!(err.to_string(), "x.tsv:2: gazetteer: `surface` and `kind` must not be empty");
+        assert_eq!(
+            err.to_string(),
+            "x.tsv:2: gazetteer: `surface` and `kind` must not be empty"
+        );
         let err = g.add_text("y.tsv", "name\tkind\n").unwrap_err();
         assert!(err.to_string().starts_with("y.tsv:1:"));
     }

@@ -2,12 +2,15 @@
 //! JSON line per document on standard output (for Spark's `RDD.pipe`, Hadoop Streaming, GNU
 //! parallel).
 //!
-//! Files are written under temporary names and renamed into place only when the run finishes, so
-//! an interrupted run never leaves a half-written file that looks complete.
+//! Files are written under temporary names (`.mentions.csv.partial`) and renamed into place only
+//! when the run finishes, all three after all three are safely on disk; so an interrupted or
+//! failed run never leaves a half-written file that looks complete. Temporary files are removed
+//! when a run is abandoned, and by [`remove_temporaries`] when the process must exit at once.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -26,12 +29,31 @@ pub enum Format {
 pub trait Sink: Send {
     fn document(&mut self, id: &str, annotations: &Annotations) -> io::Result<()>;
     fn error(&mut self, error: &InputError) -> io::Result<()>;
-    /// Completes the output (renames files into place); not called when the run is abandoned.
+    /// Completes the output (renames files into place); not called when the run is abandoned,
+    /// and dropping an unfinished sink removes what it wrote so far.
     fn finish(self: Box<Self>) -> io::Result<()>;
 }
 
-const MENTION_HEADER: [&str; 8] = ["doc_id", "start", "end", "type", "text", "canonical", "detail", "source"];
-const RELATION_HEADER: [&str; 8] = ["doc_id", "person", "role", "title", "body", "place", "person_start", "role_start"];
+const MENTION_HEADER: [&str; 8] = [
+    "doc_id",
+    "start",
+    "end",
+    "type",
+    "text",
+    "canonical",
+    "detail",
+    "source",
+];
+const RELATION_HEADER: [&str; 8] = [
+    "doc_id",
+    "person",
+    "role",
+    "title",
+    "body",
+    "place",
+    "person_start",
+    "role_start",
+];
 const ERROR_HEADER: [&str; 3] = ["source", "line", "reason"];
 
 /// A mention with its document id (flat, as the csv crate serialises only flat records).
@@ -97,39 +119,107 @@ struct ErrorRow<'a> {
     reason: &'a str,
 }
 
+/// Temporary files not yet renamed into place, for [`remove_temporaries`].
+static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes every temporary output file still open: for a process about to exit without
+/// unwinding (a second Ctrl-C).
+pub fn remove_temporaries() {
+    let paths = TEMPORARIES
+        .lock()
+        .map(|mut t| std::mem::take(&mut *t))
+        .unwrap_or_default();
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// A temporary file that becomes `target` on [`Temporary::commit`], and is removed if dropped
+/// before.
+struct Temporary {
+    path: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Temporary {
+    fn create(path: PathBuf, target: PathBuf) -> io::Result<(Temporary, File)> {
+        let file = File::create(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        if let Ok(mut t) = TEMPORARIES.lock() {
+            t.push(path.clone());
+        }
+        Ok((
+            Temporary {
+                path,
+                target,
+                committed: false,
+            },
+            file,
+        ))
+    }
+
+    fn commit(mut self) -> io::Result<()> {
+        std::fs::rename(&self.path, &self.target).map_err(|e| {
+            io::Error::new(e.kind(), format!("renaming {}: {e}", self.path.display()))
+        })?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        if let Ok(mut t) = TEMPORARIES.lock() {
+            t.retain(|p| *p != self.path);
+        }
+    }
+}
+
 /// One output file being written under a temporary name.
 struct Part {
-    temporary: PathBuf,
-    target: PathBuf,
+    temporary: Temporary,
     kind: PartWriter,
 }
 
 enum PartWriter {
-    Csv(csv::Writer<BufWriter<File>>),
+    Csv(Box<csv::Writer<BufWriter<File>>>),
     Jsonl(BufWriter<File>),
 }
 
 impl Part {
-    fn create(dir: &Path, stem: &str, format: Format, excel: bool, header: &[&str]) -> io::Result<Part> {
+    fn create(
+        dir: &Path,
+        stem: &str,
+        format: Format,
+        excel: bool,
+        header: &[&str],
+    ) -> io::Result<Part> {
         let extension = match format {
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",
         };
         let target = dir.join(format!("{stem}.{extension}"));
-        let temporary = dir.join(format!(".{stem}.{extension}.partial"));
-        let mut file = BufWriter::with_capacity(1 << 20, File::create(&temporary)?);
+        let (temporary, file) =
+            Temporary::create(dir.join(format!(".{stem}.{extension}.partial")), target)?;
+        let mut file = BufWriter::with_capacity(1 << 20, file);
         let kind = match format {
             Format::Csv => {
                 if excel {
                     file.write_all("\u{feff}".as_bytes())?;
                 }
-                let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(file);
+                let mut writer = csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(file);
                 writer.write_record(header)?;
-                PartWriter::Csv(writer)
+                PartWriter::Csv(Box::new(writer))
             }
             Format::Jsonl => PartWriter::Jsonl(file),
         };
-        Ok(Part { temporary, target, kind })
+        Ok(Part { temporary, kind })
     }
 
     fn write<T: Serialize>(&mut self, row: &T) -> io::Result<()> {
@@ -142,18 +232,22 @@ impl Part {
         }
     }
 
-    fn finish(self) -> io::Result<()> {
+    /// Flushes the file and waits until it is on disk; the temporary is still to be committed.
+    fn close(self) -> io::Result<Temporary> {
         let file = match self.kind {
-            PartWriter::Csv(w) => w.into_inner().map_err(|e| io::Error::other(e.to_string()))?,
+            PartWriter::Csv(w) => w
+                .into_inner()
+                .map_err(|e| io::Error::other(e.to_string()))?,
             PartWriter::Jsonl(w) => w,
         };
         file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&self.temporary, &self.target)
+        Ok(self.temporary)
     }
 }
 
 /// `mentions`, `relations` and `errors` files in a folder.
 pub struct FolderSink {
+    dir: PathBuf,
     mentions: Part,
     relations: Part,
     errors: Part,
@@ -164,6 +258,7 @@ impl FolderSink {
     pub fn create(dir: &Path, format: Format, excel: bool) -> io::Result<FolderSink> {
         std::fs::create_dir_all(dir)?;
         Ok(FolderSink {
+            dir: dir.to_path_buf(),
             mentions: Part::create(dir, "mentions", format, excel, &MENTION_HEADER)?,
             relations: Part::create(dir, "relations", format, excel, &RELATION_HEADER)?,
             errors: Part::create(dir, "errors", format, excel, &ERROR_HEADER)?,
@@ -183,13 +278,31 @@ impl Sink for FolderSink {
     }
 
     fn error(&mut self, error: &InputError) -> io::Result<()> {
-        self.errors.write(&ErrorRow { source: &error.source, line: error.line, reason: &error.reason })
+        self.errors.write(&ErrorRow {
+            source: &error.source,
+            line: error.line,
+            reason: &error.reason,
+        })
     }
 
     fn finish(self: Box<Self>) -> io::Result<()> {
-        self.mentions.finish()?;
-        self.relations.finish()?;
-        self.errors.finish()
+        let FolderSink {
+            dir,
+            mentions,
+            relations,
+            errors,
+        } = *self;
+        // All three on disk before any is renamed: a failure here leaves no new file in place.
+        let closed = [mentions.close()?, relations.close()?, errors.close()?];
+        for temporary in closed {
+            temporary.commit()?;
+        }
+        // Make the renames durable too, where the file system allows it (best effort: the files
+        // are complete either way).
+        if let Ok(dir) = File::open(&dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
     }
 }
 
@@ -221,18 +334,98 @@ impl<W: Write + Send> StreamSink<W> {
 
 impl<W: Write + Send> Sink for StreamSink<W> {
     fn document(&mut self, id: &str, annotations: &Annotations) -> io::Result<()> {
-        self.record(&StreamRecord { id, mentions: &annotations.mentions, relations: &annotations.relations, error: None })
+        self.record(&StreamRecord {
+            id,
+            mentions: &annotations.mentions,
+            relations: &annotations.relations,
+            error: None,
+        })
     }
 
     fn error(&mut self, error: &InputError) -> io::Result<()> {
-        let id = match error.line {
-            Some(line) => format!("{}:{line}", error.source),
-            None => error.source.clone(),
-        };
-        self.record(&StreamRecord { id: &id, mentions: &[], relations: &[], error: Some(error.reason.clone()) })
+        let id = error.location();
+        self.record(&StreamRecord {
+            id: &id,
+            mentions: &[],
+            relations: &[],
+            error: Some(error.reason.clone()),
+        })
     }
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `remove_temporaries` reaches every sink of the process: these tests take turns.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn error() -> InputError {
+        InputError {
+            source: "a.jsonl".into(),
+            line: Some(3),
+            reason: "broken".into(),
+        }
+    }
+
+    #[test]
+    fn files_appear_only_when_finished() {
+        let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = Box::new(FolderSink::create(dir.path(), Format::Csv, false).unwrap());
+        sink.error(&error()).unwrap();
+        assert_eq!(
+            names(dir.path()),
+            [
+                ".errors.csv.partial",
+                ".mentions.csv.partial",
+                ".relations.csv.partial"
+            ]
+        );
+        sink.finish().unwrap();
+        assert_eq!(
+            names(dir.path()),
+            ["errors.csv", "mentions.csv", "relations.csv"]
+        );
+        let errors = std::fs::read_to_string(dir.path().join("errors.csv")).unwrap();
+        assert_eq!(errors, "source,line,reason\na.jsonl,3,broken\n");
+    }
+
+    #[test]
+    fn an_abandoned_run_leaves_nothing() {
+        let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mentions.jsonl"), "earlier\n").unwrap();
+        let mut sink = FolderSink::create(dir.path(), Format::Jsonl, false).unwrap();
+        sink.error(&error()).unwrap();
+        drop(sink);
+        assert_eq!(names(dir.path()), ["mentions.jsonl"]);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("mentions.jsonl")).unwrap(),
+            "earlier\n"
+        );
+    }
+
+    #[test]
+    fn temporaries_can_be_removed_at_once() {
+        let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let sink = FolderSink::create(dir.path(), Format::Csv, true).unwrap();
+        remove_temporaries();
+        assert!(names(dir.path()).is_empty());
+        drop(sink);
     }
 }

@@ -57,6 +57,10 @@ pub struct Query {
     pub key: String,
     /// The canonical unit word written before it, if any (`huyện`).
     pub level: Option<String>,
+    /// The era the text places it in, if it says (`2025` after `nay là`, `nay thuộc`).
+    pub era: Option<String>,
+    /// Token position in the document; places written close together support each other more.
+    pub pos: usize,
 }
 
 /// The outcome for one mention.
@@ -75,6 +79,10 @@ pub enum Resolution {
 pub struct PlaceIndex {
     pub units: Vec<Unit>,
     by_key: HashMap<String, Vec<usize>>,
+    /// The names (normalised) each unit goes by, for one-letter corrections.
+    names: Vec<Vec<String>>,
+    /// Each unit's children, so a correction only looks under the document's own units.
+    children: HashMap<usize, Vec<usize>>,
 }
 
 fn era_order(era: &str) -> u8 {
@@ -110,7 +118,10 @@ impl PlaceIndex {
                         rank: Rank::parse(entry.attr("rank").unwrap_or("")),
                         parent: None,
                         province: entry.attr("province").unwrap_or("").to_string(),
-                        canonical: entry.canonical.clone().unwrap_or_else(|| entry.surface.clone()),
+                        canonical: entry
+                            .canonical
+                            .clone()
+                            .unwrap_or_else(|| entry.surface.clone()),
                         until: entry.attr("until").unwrap_or("").to_string(),
                         became: entry.attr("became").unwrap_or("").to_string(),
                     };
@@ -128,15 +139,22 @@ impl PlaceIndex {
             let ids = index.by_key.entry(entry.key.clone()).or_default();
             if !ids.contains(&id) {
                 ids.push(id);
+                index.names.resize(index.units.len(), Vec::new());
+                index.names[id].push(entry.key.clone());
             }
         }
         for (id, parent) in parents {
             let era = index.units[id].era.clone();
             // A historical unit's parent may be a unit that still existed before the reform.
-            let found = by_code
-                .get(&(era.clone(), parent.clone()))
-                .or_else(|| (era == "historical").then(|| by_code.get(&("pre2025".into(), parent.clone()))).flatten());
+            let found = by_code.get(&(era.clone(), parent.clone())).or_else(|| {
+                (era == "historical")
+                    .then(|| by_code.get(&("pre2025".into(), parent.clone())))
+                    .flatten()
+            });
             index.units[id].parent = found.copied();
+            if let Some(&p) = found {
+                index.children.entry(p).or_default().push(id);
+            }
         }
         index
     }
@@ -155,67 +173,109 @@ impl PlaceIndex {
         let u = &self.units[unit];
         match level {
             None => true,
-            Some(level) => u.level == level || (level == "tỉnh" && u.level == "thành phố" && u.rank == Rank::Province),
+            Some(level) => {
+                u.level == level
+                    || (level == "tỉnh" && u.level == "thành phố" && u.rank == Rank::Province)
+            }
         }
     }
 
-    /// Resolves every mention of one document together.
-    pub fn resolve(&self, queries: &[Query]) -> Vec<Resolution> {
-        let candidates: Vec<Vec<usize>> = queries
+    /// The units a query may name: those of its name, of the level of its unit word, and of the
+    /// era the text gives, where any are.
+    fn candidates(&self, q: &Query) -> Vec<usize> {
+        let all = self.lookup(&q.key);
+        let mut fitting: Vec<usize> = all
             .iter()
-            .map(|q| {
-                let all = self.lookup(&q.key);
-                let fitting: Vec<usize> =
-                    all.iter().copied().filter(|&u| self.fits_level(u, q.level.as_deref())).collect();
-                if fitting.is_empty() && q.level.is_none() {
-                    all.to_vec()
-                } else {
-                    fitting
-                }
-            })
+            .copied()
+            .filter(|&u| self.fits_level(u, q.level.as_deref()))
             .collect();
-        let mut chosen: Vec<Option<usize>> = candidates.iter().map(|c| (c.len() == 1).then(|| c[0])).collect();
-        // Context: a candidate inside, above or beside an already chosen unit wins; repeat while
-        // choices keep unlocking others.
-        loop {
-            let anchors: Vec<usize> = chosen.iter().flatten().copied().collect();
-            let mut changed = false;
-            for (i, cands) in candidates.iter().enumerate() {
-                if chosen[i].is_some() || cands.is_empty() {
-                    continue;
-                }
-                if let Some(best) = self.best_by(cands, |u| self.context_score(u, &anchors)) {
-                    chosen[i] = Some(best);
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
+        if fitting.is_empty() && q.level.is_none() {
+            fitting = all.to_vec();
+        }
+        if let Some(era) = &q.era {
+            if fitting.iter().any(|&u| &self.units[u].era == era) {
+                fitting.retain(|&u| &self.units[u].era == era);
             }
         }
+        fitting
+    }
+
+    /// Resolves every mention of one document together.
+    ///
+    /// A candidate is scored by the document's other mentions: by the unit another mention was
+    /// resolved to, or, while that one is still open, by the best of its candidates (so that
+    /// `xã Cổ Lễ, tỉnh Ninh Bình` picks the 2025 pair, whose parent link is direct). Mentions
+    /// close together count double. Choices are made in rounds while they unlock others.
+    pub fn resolve(&self, queries: &[Query]) -> Vec<Resolution> {
+        let candidates: Vec<Vec<usize>> = queries.iter().map(|q| self.candidates(q)).collect();
+        let mut chosen: Vec<Option<usize>> = candidates
+            .iter()
+            .map(|c| (c.len() == 1).then(|| c[0]))
+            .collect();
+        for _ in 0..8 {
+            let mut next = chosen.clone();
+            for (i, cands) in candidates.iter().enumerate() {
+                if chosen[i].is_some() || cands.len() < 2 {
+                    continue;
+                }
+                next[i] =
+                    self.best_by(cands, |u| self.support(u, i, queries, &candidates, &chosen));
+            }
+            if next == chosen {
+                break;
+            }
+            chosen = next;
+        }
         let anchors: Vec<usize> = chosen.iter().flatten().copied().collect();
-        let era_votes = |era: &str| anchors.iter().filter(|&&a| self.units[a].era == era).count();
+        let era_votes = |era: &str| {
+            anchors
+                .iter()
+                .filter(|&&a| self.units[a].era == era)
+                .count()
+        };
         candidates
             .iter()
             .enumerate()
             .map(|(i, cands)| {
                 if let Some(u) = chosen[i] {
-                    return Resolution::Unit { unit: u, fuzzy: false };
+                    return Resolution::Unit {
+                        unit: u,
+                        fuzzy: false,
+                    };
                 }
                 if cands.is_empty() {
                     return match self.fuzzy(&queries[i], &anchors) {
-                        Some(u) => Resolution::Unit { unit: u, fuzzy: true },
+                        Some(u) => Resolution::Unit {
+                            unit: u,
+                            fuzzy: true,
+                        },
                         None => Resolution::Unknown,
                     };
                 }
                 // Prominence: the highest rank; then the era the document's other places are in.
-                let top = cands.iter().map(|&u| self.units[u].rank).max().unwrap_or(Rank::Village);
-                let mut best: Vec<usize> = cands.iter().copied().filter(|&u| self.units[u].rank == top).collect();
-                best.sort_by_key(|&u| (std::cmp::Reverse(era_votes(&self.units[u].era)), era_order(&self.units[u].era)));
+                let top = cands
+                    .iter()
+                    .map(|&u| self.units[u].rank)
+                    .max()
+                    .unwrap_or(Rank::Village);
+                let mut best: Vec<usize> = cands
+                    .iter()
+                    .copied()
+                    .filter(|&u| self.units[u].rank == top)
+                    .collect();
+                best.sort_by_key(|&u| {
+                    (
+                        std::cmp::Reverse(era_votes(&self.units[u].era)),
+                        era_order(&self.units[u].era),
+                    )
+                });
                 let first_era = self.units[best[0]].era.clone();
                 best.retain(|&u| self.units[u].era == first_era);
                 match best.as_slice() {
-                    [one] => Resolution::Unit { unit: *one, fuzzy: false },
+                    [one] => Resolution::Unit {
+                        unit: *one,
+                        fuzzy: false,
+                    },
                     _ => Resolution::Ambiguous(best),
                 }
             })
@@ -232,46 +292,83 @@ impl PlaceIndex {
         let winners: Vec<usize> = scored.iter().filter(|s| s.0 == top).map(|s| s.1).collect();
         match winners.as_slice() {
             [one] => Some(*one),
-            // The same unit in both eras: the era with more support was scored higher already,
-            // so a remaining tie is between truly different units.
+            // A remaining tie is left to prominence and the document's era.
             _ => None,
         }
     }
 
-    fn context_score(&self, unit: usize, anchors: &[usize]) -> u32 {
-        let mut score = 0;
-        for &a in anchors {
-            if a == unit {
+    /// What the other mentions of the document say for unit `unit` as the reading of mention `i`.
+    fn support(
+        &self,
+        unit: usize,
+        i: usize,
+        queries: &[Query],
+        candidates: &[Vec<usize>],
+        chosen: &[Option<usize>],
+    ) -> u32 {
+        let mut total = 0;
+        for (j, cands) in candidates.iter().enumerate() {
+            if j == i {
                 continue;
             }
-            if self.lineage(unit).skip(1).any(|p| p == a) {
-                score += 4; // inside a unit the document names
-            } else if self.lineage(a).skip(1).any(|p| p == unit) {
-                score += 3; // above a unit the document names
-            } else if self.units[a].parent.is_some() && self.units[a].parent == self.units[unit].parent {
-                score += 2; // a sibling
-            } else if !self.units[a].province.is_empty() && self.units[a].province == self.units[unit].province {
-                score += 1;
-            }
+            let score = match chosen[j] {
+                // The very unit another mention was resolved to (`huyện Vĩnh Thạnh` … `Vĩnh Thạnh`).
+                // (Not across an era the text gives: `tỉnh An Giang (nay là …, tỉnh An Giang)`.)
+                Some(v) if v == unit && queries[j].era == queries[i].era => 8,
+                Some(v) if v == unit => 0,
+                Some(v) => self.relation(unit, v),
+                // Open mentions of the same name support each other's readings circularly.
+                None if queries[j].key == queries[i].key || cands.len() > 64 => 0,
+                None => cands
+                    .iter()
+                    .filter(|&&v| v != unit)
+                    .map(|&v| self.relation(unit, v))
+                    .max()
+                    .unwrap_or(0),
+            };
+            let near = queries[i].pos.abs_diff(queries[j].pos) <= 12;
+            total += if near { 2 * score } else { score };
         }
-        score
+        total
+    }
+
+    /// How strongly `unit` and `other` belong together.
+    fn relation(&self, unit: usize, other: usize) -> u32 {
+        let (u, o) = (&self.units[unit], &self.units[other]);
+        if u.parent == Some(other) || o.parent == Some(unit) {
+            5 // parent and child
+        } else if self.lineage(unit).skip(2).any(|p| p == other) {
+            4 // inside a unit the document names
+        } else if self.lineage(other).skip(2).any(|p| p == unit) {
+            3 // above a unit the document names
+        } else if u.parent.is_some() && u.parent == o.parent {
+            2 // a sibling
+        } else if !u.province.is_empty() && u.province == o.province {
+            1
+        } else {
+            0
+        }
     }
 
     /// A unit one letter away from `query`, of the right level, under a unit the document names.
     fn fuzzy(&self, query: &Query, anchors: &[usize]) -> Option<usize> {
-        query.level.as_ref()?;
-        let scope: Vec<usize> = anchors.iter().flat_map(|&a| self.lineage(a)).collect();
-        let near: Vec<usize> = self
-            .by_key
+        let level = query.level.as_deref()?;
+        // The document's units and their ancestors, and the units directly under them.
+        let mut scope: Vec<usize> = anchors.iter().flat_map(|&a| self.lineage(a)).collect();
+        scope.sort_unstable();
+        scope.dedup();
+        let under = scope
             .iter()
-            .filter(|(k, _)| one_edit_apart(k, &query.key))
-            .flat_map(|(_, ids)| ids.iter().copied())
-            .filter(|&u| self.fits_level(u, query.level.as_deref()))
-            .filter(|&u| scope.contains(&u) || self.units[u].parent.is_some_and(|p| scope.contains(&p)))
-            .collect();
+            .flat_map(|u| self.children.get(u).into_iter().flatten());
         let mut distinct: Vec<usize> = Vec::new();
-        for u in near {
-            if !distinct.iter().any(|&d| self.units[d].code == self.units[u].code) {
+        for u in scope.iter().copied().chain(under.copied()) {
+            let close = self.fits_level(u, Some(level))
+                && self.names[u].iter().any(|k| one_edit_apart(k, &query.key));
+            if close
+                && !distinct
+                    .iter()
+                    .any(|&d| self.units[d].code == self.units[u].code)
+            {
                 distinct.push(u);
             }
         }
@@ -283,14 +380,36 @@ impl PlaceIndex {
 }
 
 /// Whether `a` and `b` differ by exactly one inserted, deleted or substituted character.
+///
+/// Called for every place key when a name is unknown, so it allocates nothing and rejects on the
+/// byte lengths first (one edit changes a UTF-8 length by at most four bytes).
 fn one_edit_apart(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > 1 || a == b {
+    if a.len().abs_diff(b.len()) > 4 || a == b {
         return false;
     }
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let suffix = a[prefix..].iter().rev().zip(b[prefix..].iter().rev()).take_while(|(x, y)| x == y).count();
-    prefix + suffix + 1 >= a.len().max(b.len())
+    // One edit leaves the first or the last character in place (unless both are one character).
+    let ends = |s: &str| (s.chars().next(), s.chars().next_back());
+    let ((a_first, a_last), (b_first, b_last)) = (ends(a), ends(b));
+    if a_first != b_first
+        && a_last != b_last
+        && a.chars().nth(1).is_some()
+        && b.chars().nth(1).is_some()
+    {
+        return false;
+    }
+    let (a_len, b_len) = (a.chars().count(), b.chars().count());
+    if a_len.abs_diff(b_len) > 1 {
+        return false;
+    }
+    let prefix = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let suffix = a
+        .chars()
+        .rev()
+        .zip(b.chars().rev())
+        .take(a_len.min(b_len) - prefix)
+        .take_while(|(x, y)| x == y)
+        .count();
+    prefix + suffix + 1 >= a_len.max(b_len)
 }
 
 #[cfg(test)]

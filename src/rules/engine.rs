@@ -165,7 +165,11 @@ impl<'a> State<'a> {
         for step in &rules.steps {
             match step {
                 Step::Phase(range) => self.phase(rules, range.clone()),
-                Step::Drop { label, other, overlapping } => self.drop(*label, *other, *overlapping),
+                Step::Drop {
+                    label,
+                    other,
+                    overlapping,
+                } => self.drop(*label, *other, *overlapping),
             }
         }
     }
@@ -173,40 +177,79 @@ impl<'a> State<'a> {
     fn phase(&mut self, rules: &RuleSet, range: std::ops::Range<usize>) {
         let mut found = Vec::new();
         let n = self.doc.tokens.len() as u32;
-        for index in range {
+        // Annotations do not change until the winners act, so the labels starting at each token
+        // are summarised once per phase.
+        let masks = self.label_masks();
+        for index in range.clone() {
             let rule = &rules.rules[index];
+            let wanted = rule.first.labels.iter().fold(0, |m, &l| m | label_bit(l));
             for start in 0..n {
-                if !self.may_start(&rule.first, start) {
+                if !self.may_start(&rule.first, wanted, &masks, start) {
                     continue;
                 }
                 if let Some((last, captures)) = self.longest(&rule.root, start) {
                     if last > start {
-                        found.push(Found { rule: index as u32, first: start, last, captures });
+                        found.push(Found {
+                            rule: index as u32,
+                            first: start,
+                            last,
+                            captures,
+                        });
                     }
                 }
             }
         }
+        let live = if rules.rules[range.clone()]
+            .iter()
+            .any(|r| !r.unless.is_empty())
+        {
+            self.live_spans()
+        } else {
+            Vec::new()
+        };
         found.retain(|f| {
             let rule = &rules.rules[f.rule as usize];
-            let keep = rule.unless.iter().all(|&(label, inside)| !self.conflicts(label, inside, f.first, f.last));
+            let keep = rule
+                .unless
+                .iter()
+                .all(|&(label, inside)| !conflicts(&live, label, inside, f.first, f.last));
             if !keep {
                 if let Some(losses) = &mut self.losses {
-                    losses.push(Loss { rule: f.rule, first: f.first, last: f.last, beaten_by: None });
+                    losses.push(Loss {
+                        rule: f.rule,
+                        first: f.first,
+                        last: f.last,
+                        beaten_by: None,
+                    });
                 }
             }
             keep
         });
         found.sort_by_key(|f| (std::cmp::Reverse(f.last - f.first), f.rule, f.first));
-        let mut taken: Vec<(u32, u32, u32)> = Vec::new();
-        let mut winners = Vec::new();
+        // Winners never overlap, so each token has at most one: `owner` holds the index (in
+        // `winners`) of the winner covering it, and the earliest winner a match overlaps is the
+        // smallest index over its span.
+        let mut owner = vec![u32::MAX; self.doc.tokens.len()];
+        let mut winners: Vec<Found> = Vec::new();
         for f in found {
-            if let Some(&(_, _, rule)) = taken.iter().find(|(a, b, _)| f.first < *b && *a < f.last) {
+            let span = f.first as usize..f.last as usize;
+            let beaten = owner[span.clone()]
+                .iter()
+                .copied()
+                .min()
+                .filter(|&w| w != u32::MAX);
+            if let Some(rule) = beaten.map(|w| winners[w as usize].rule) {
                 if let Some(losses) = &mut self.losses {
-                    losses.push(Loss { rule: f.rule, first: f.first, last: f.last, beaten_by: Some(rule) });
+                    losses.push(Loss {
+                        rule: f.rule,
+                        first: f.first,
+                        last: f.last,
+                        beaten_by: Some(rule),
+                    });
                 }
                 continue;
             }
-            taken.push((f.first, f.last, f.rule));
+            owner[span].fill(winners.len() as u32);
             winners.push(f);
         }
         winners.sort_by_key(|f| f.first);
@@ -215,15 +258,34 @@ impl<'a> State<'a> {
         }
     }
 
-    fn conflicts(&self, label: Label, inside: bool, first: u32, last: u32) -> bool {
-        self.annotations.iter().any(|a| {
-            a.alive
-                && a.label == label
-                && if inside { a.first <= first && last <= a.last } else { first < a.last && a.first < last }
-        })
+    /// For each token, a bit per label (modulo 64) of the live annotations that start there.
+    fn label_masks(&self) -> Vec<u64> {
+        self.starts
+            .iter()
+            .map(|ids| {
+                ids.iter()
+                    .map(|&id| &self.annotations[id as usize])
+                    .filter(|a| a.alive)
+                    .fold(0, |m, a| m | label_bit(a.label))
+            })
+            .collect()
     }
 
-    fn may_start(&self, first: &FirstSet, pos: u32) -> bool {
+    /// `(label, first, last)` of every live annotation, sorted, for [`conflicts`].
+    fn live_spans(&self) -> Vec<(Label, u32, u32)> {
+        let mut spans: Vec<_> = self
+            .annotations
+            .iter()
+            .filter(|a| a.alive)
+            .map(|a| (a.label, a.first, a.last))
+            .collect();
+        spans.sort_unstable();
+        spans
+    }
+
+    /// Whether a rule with first set `first` can start at `pos`; `wanted` holds the bits of
+    /// `first.labels` and `masks` the bits of the labels starting at each token.
+    fn may_start(&self, first: &FirstSet, wanted: u64, masks: &[u64], pos: u32) -> bool {
         if first.anything {
             return true;
         }
@@ -239,9 +301,11 @@ impl<'a> State<'a> {
                 return true;
             }
         }
-        self.starts[pos as usize]
-            .iter()
-            .any(|&id| self.annotations[id as usize].alive && first.labels.contains(&self.annotations[id as usize].label))
+        masks.get(pos as usize).is_some_and(|&m| m & wanted != 0)
+            && self.starts[pos as usize].iter().any(|&id| {
+                let a = &self.annotations[id as usize];
+                a.alive && first.labels.contains(&a.label)
+            })
     }
 
     /// The longest match of `compiled` at `start`, with its captures.
@@ -275,26 +339,46 @@ impl<'a> State<'a> {
         let tokens = &self.doc.tokens;
         match node {
             Node::Label(label, filters) => {
-                for &id in self.starts.get(pos as usize).map_or(&[][..], |v| v.as_slice()) {
+                for &id in self
+                    .starts
+                    .get(pos as usize)
+                    .map_or(&[][..], |v| v.as_slice())
+                {
                     let a = &self.annotations[id as usize];
-                    if a.alive && a.label == *label && a.last <= self.line_end.get() && filters.iter().all(|f| self.filter(id, f)) {
+                    if a.alive
+                        && a.label == *label
+                        && a.last <= self.line_end.get()
+                        && filters.iter().all(|f| self.filter(id, f))
+                    {
                         let end = a.last;
-                        caps.push(Capture { name: u16::MAX, first: pos, last: end, annotation: Some(id) });
+                        caps.push(Capture {
+                            name: u16::MAX,
+                            first: pos,
+                            last: end,
+                            annotation: Some(id),
+                        });
                         k(end, caps);
                         caps.pop();
                     }
                 }
             }
             Node::Literal(words) => {
-                let fits = pos + words.len() as u32 <= self.line_end.get() && words.iter().enumerate().all(|(i, w)| {
-                    tokens.get(pos as usize + i).is_some_and(|t| &self.doc.text[t.range()] == w)
-                });
+                let fits = pos + words.len() as u32 <= self.line_end.get()
+                    && words.iter().enumerate().all(|(i, w)| {
+                        tokens
+                            .get(pos as usize + i)
+                            .is_some_and(|t| &self.doc.text[t.range()] == w)
+                    });
                 if fits {
                     k(pos + words.len() as u32, caps);
                 }
             }
             Node::Class(class) => {
-                if pos < self.line_end.get() && tokens.get(pos as usize).is_some_and(|t| class_matches(*class, t)) {
+                if pos < self.line_end.get()
+                    && tokens
+                        .get(pos as usize)
+                        .is_some_and(|t| class_matches(*class, t))
+                {
                     k(pos + 1, caps);
                 }
             }
@@ -314,19 +398,34 @@ impl<'a> State<'a> {
                     self.walk(option, pos, caps, budget, k);
                 }
             }
-            Node::Repeat { inner, min, max } => self.repeat(inner, *min, *max, 0, pos, caps, budget, k),
+            Node::Repeat { inner, min, max } => {
+                self.repeat(inner, *min, *max, 0, pos, caps, budget, k)
+            }
             Node::Capture(name, inner) => {
                 let mark = caps.len();
-                self.walk(inner, pos, caps, budget, &mut |end, caps: &mut Vec<Capture>| {
-                    // A label consumed directly under the capture lends it its annotation.
-                    let annotation = match caps.get(mark) {
-                        Some(c) if c.name == u16::MAX && c.first == pos && c.last == end => c.annotation,
-                        _ => None,
-                    };
-                    caps.push(Capture { name: *name, first: pos, last: end, annotation });
-                    k(end, caps);
-                    caps.pop();
-                });
+                self.walk(
+                    inner,
+                    pos,
+                    caps,
+                    budget,
+                    &mut |end, caps: &mut Vec<Capture>| {
+                        // A label consumed directly under the capture lends it its annotation.
+                        let annotation = match caps.get(mark) {
+                            Some(c) if c.name == u16::MAX && c.first == pos && c.last == end => {
+                                c.annotation
+                            }
+                            _ => None,
+                        };
+                        caps.push(Capture {
+                            name: *name,
+                            first: pos,
+                            last: end,
+                            annotation,
+                        });
+                        k(end, caps);
+                        caps.pop();
+                    },
+                );
             }
             Node::Not(inner) => {
                 let mut matched = false;
@@ -339,13 +438,24 @@ impl<'a> State<'a> {
         }
     }
 
-    fn seq(&self, items: &[Node], pos: u32, caps: &mut Vec<Capture>, budget: &Cell<u32>, k: &mut dyn FnMut(u32, &mut Vec<Capture>)) {
+    fn seq(
+        &self,
+        items: &[Node],
+        pos: u32,
+        caps: &mut Vec<Capture>,
+        budget: &Cell<u32>,
+        k: &mut dyn FnMut(u32, &mut Vec<Capture>),
+    ) {
         match items.split_first() {
             None => k(pos, caps),
             Some((head, rest)) => {
-                self.walk(head, pos, caps, budget, &mut |next, caps: &mut Vec<Capture>| {
-                    self.seq(rest, next, caps, budget, k)
-                });
+                self.walk(
+                    head,
+                    pos,
+                    caps,
+                    budget,
+                    &mut |next, caps: &mut Vec<Capture>| self.seq(rest, next, caps, budget, k),
+                );
             }
         }
     }
@@ -363,11 +473,17 @@ impl<'a> State<'a> {
         k: &mut dyn FnMut(u32, &mut Vec<Capture>),
     ) {
         if count < max {
-            self.walk(inner, pos, caps, budget, &mut |next, caps: &mut Vec<Capture>| {
-                if next > pos {
-                    self.repeat(inner, min, max, count + 1, next, caps, budget, k);
-                }
-            });
+            self.walk(
+                inner,
+                pos,
+                caps,
+                budget,
+                &mut |next, caps: &mut Vec<Capture>| {
+                    if next > pos {
+                        self.repeat(inner, min, max, count + 1, next, caps, budget, k);
+                    }
+                },
+            );
         }
         if count >= min {
             k(pos, caps);
@@ -382,7 +498,10 @@ impl<'a> State<'a> {
             CompiledFilter::MaxTokens(n) => tokens.len() as u32 <= *n,
             CompiledFilter::Capitalised => tokens.first().is_some_and(|t| t.capitalised),
             CompiledFilter::LowerCase => tokens.first().is_some_and(|t| !t.capitalised),
-            CompiledFilter::AllCapitalised => tokens.iter().filter(|t| t.kind == TokenKind::Word).all(|t| t.capitalised),
+            CompiledFilter::AllCapitalised => tokens
+                .iter()
+                .filter(|t| t.kind == TokenKind::Word)
+                .all(|t| t.capitalised),
             CompiledFilter::Has(key) => self.attr(id, key).is_some(),
             CompiledFilter::Lacks(key) => self.attr(id, key).is_none(),
             CompiledFilter::Equals(key, value) => self.attr_values(id, key).any(|v| v == value),
@@ -390,7 +509,10 @@ impl<'a> State<'a> {
             CompiledFilter::Seen(label) => {
                 let text = self.text(id);
                 self.annotations.iter().enumerate().any(|(other, b)| {
-                    other as u32 != id && b.alive && b.label == *label && self.text(other as u32) == text
+                    other as u32 != id
+                        && b.alive
+                        && b.label == *label
+                        && self.text(other as u32) == text
                 })
             }
         }
@@ -409,10 +531,19 @@ impl<'a> State<'a> {
         let rule = &rules.rules[found.rule as usize];
         for action in &rule.actions {
             match action {
-                CompiledAction::Emit { label, capture, attrs } => {
+                CompiledAction::Emit {
+                    label,
+                    capture,
+                    attrs,
+                } => {
                     let spans: Vec<(u32, u32)> = match capture {
                         None => vec![(found.first, found.last)],
-                        Some(c) => found.captures.iter().filter(|x| x.name == *c).map(|x| (x.first, x.last)).collect(),
+                        Some(c) => found
+                            .captures
+                            .iter()
+                            .filter(|x| x.name == *c)
+                            .map(|x| (x.first, x.last))
+                            .collect(),
                     };
                     let values: Vec<(String, String)> = attrs
                         .iter()
@@ -438,7 +569,12 @@ impl<'a> State<'a> {
                         }
                     }
                 }
-                CompiledAction::Hold { person, role, person_label, role_label } => {
+                CompiledAction::Hold {
+                    person,
+                    role,
+                    person_label,
+                    role_label,
+                } => {
                     let pick = |name: u16, label: Label| -> Vec<u32> {
                         found
                             .captures
@@ -475,7 +611,11 @@ impl<'a> State<'a> {
                 match attr {
                     None => {
                         let (start, end) = self.doc.token_span(c.first as usize, c.last as usize);
-                        Some(crate::text::display_form(self.doc.original_slice(self.original, start, end)))
+                        Some(crate::text::display_form(self.doc.original_slice(
+                            self.original,
+                            start,
+                            end,
+                        )))
                     }
                     Some(key) => self.attr(c.annotation?, key).map(str::to_string),
                 }
@@ -490,7 +630,11 @@ impl<'a> State<'a> {
             .filter(|a| a.alive && a.label == other)
             .map(|a| (a.first, a.last))
             .collect();
-        for a in self.annotations.iter_mut().filter(|a| a.alive && a.label == label) {
+        for a in self
+            .annotations
+            .iter_mut()
+            .filter(|a| a.alive && a.label == label)
+        {
             let hit = outer.iter().any(|&(f, l)| {
                 if overlapping {
                     a.first < l && f < a.last && (f, l) != (a.first, a.last)
@@ -503,6 +647,33 @@ impl<'a> State<'a> {
             }
         }
     }
+}
+
+/// Whether a live annotation `label` contains (`inside`) or overlaps the span `[first, last)`;
+/// `live` is sorted by label, as [`State::live_spans`] makes it.
+fn conflicts(
+    live: &[(Label, u32, u32)],
+    label: Label,
+    inside: bool,
+    first: u32,
+    last: u32,
+) -> bool {
+    let from = live.partition_point(|s| s.0 < label);
+    live[from..]
+        .iter()
+        .take_while(|s| s.0 == label)
+        .any(|&(_, a_first, a_last)| {
+            if inside {
+                a_first <= first && last <= a_last
+            } else {
+                first < a_last && a_first < last
+            }
+        })
+}
+
+/// The bit of `label` in a per-token label mask (labels beyond 64 share bits: a prefilter only).
+fn label_bit(label: Label) -> u64 {
+    1 << (label.0 % 64)
 }
 
 fn line_ends(doc: &Normalized) -> Vec<u32> {
@@ -523,7 +694,9 @@ fn class_matches(class: Class, t: &crate::text::Token) -> bool {
         Class::Any => true,
         Class::Word => t.kind == TokenKind::Word,
         Class::Cap => t.kind == TokenKind::Word && t.capitalised,
-        Class::Name => t.kind == TokenKind::Word && t.capitalised && (!t.all_upper || t.letters < 2),
+        Class::Name => {
+            t.kind == TokenKind::Word && t.capitalised && (!t.all_upper || t.letters < 2)
+        }
         Class::Lower => t.kind == TokenKind::Word && !t.capitalised,
         Class::Upper => t.kind == TokenKind::Word && t.all_upper && t.letters >= 2,
         Class::Num => t.kind == TokenKind::Number,

@@ -23,7 +23,11 @@ pub enum Node {
     LineEnd,
     Seq(Vec<Node>),
     Alt(Vec<Node>),
-    Repeat { inner: Box<Node>, min: u32, max: u32 },
+    Repeat {
+        inner: Box<Node>,
+        min: u32,
+        max: u32,
+    },
     Capture(u16, Box<Node>),
     Not(Box<Node>),
 }
@@ -52,8 +56,17 @@ pub enum CompiledValue {
 
 #[derive(Debug, Clone)]
 pub enum CompiledAction {
-    Emit { label: Label, capture: Option<u16>, attrs: Vec<(String, CompiledValue)> },
-    Hold { person: u16, role: u16, person_label: Label, role_label: Label },
+    Emit {
+        label: Label,
+        capture: Option<u16>,
+        attrs: Vec<(String, CompiledValue)>,
+    },
+    Hold {
+        person: u16,
+        role: u16,
+        person_label: Label,
+        role_label: Label,
+    },
 }
 
 /// What can start a match, so most rules are skipped at most tokens.
@@ -83,7 +96,11 @@ pub struct Rule {
 pub enum Step {
     /// A phase: these rules compete with one another.
     Phase(std::ops::Range<usize>),
-    Drop { label: Label, other: Label, overlapping: bool },
+    Drop {
+        label: Label,
+        other: Label,
+        overlapping: bool,
+    },
 }
 
 /// All rules, in order, grouped into phases.
@@ -98,8 +115,10 @@ pub struct RuleSet {
 impl RuleSet {
     /// The built-in rules embedded in the binary.
     pub fn builtin(labels: &mut Labels) -> Result<RuleSet, Error> {
-        let files: Vec<(String, String)> =
-            crate::embedded::RULES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+        let files: Vec<(String, String)> = crate::embedded::RULES
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
         RuleSet::from_files(&files, labels)
     }
 
@@ -124,8 +143,14 @@ impl RuleSet {
         let mut set = RuleSet::default();
         let mut macros = parse::Macros::new();
         for (file, text) in files {
-            let statements = parse::parse_file(file, text, &mut macros)
-                .map_err(|(line, message)| Error::Rule { file: file.clone(), line, message })?;
+            let statements =
+                parse::parse_file(file, text, &mut macros).map_err(|(line, message)| {
+                    Error::Rule {
+                        file: file.clone(),
+                        line,
+                        message,
+                    }
+                })?;
             let mut phase_start = set.rules.len();
             for statement in statements {
                 match statement {
@@ -135,14 +160,26 @@ impl RuleSet {
                     }
                     Statement::Rule(syntax) => {
                         let origin = syntax.origin.clone();
-                        let rule = compile(syntax, labels)
-                            .map_err(|message| Error::Rule { file: file.clone(), line: origin.line, message })?;
+                        let rule = compile(syntax, labels).map_err(|message| Error::Rule {
+                            file: file.clone(),
+                            line: origin.line,
+                            message,
+                        })?;
                         set.rules.push(rule);
                     }
-                    Statement::Drop { label, other, overlapping, origin } => {
+                    Statement::Drop {
+                        label,
+                        other,
+                        overlapping,
+                        origin,
+                    } => {
                         set.close_phase(phase_start);
                         phase_start = set.rules.len();
-                        set.steps.push(Step::Drop { label: labels.intern(&label), other: labels.intern(&other), overlapping });
+                        set.steps.push(Step::Drop {
+                            label: labels.intern(&label),
+                            other: labels.intern(&other),
+                            overlapping,
+                        });
                         set.drops.push(origin);
                     }
                 }
@@ -166,7 +203,11 @@ fn compile(syntax: parse::RuleSyntax, labels: &mut Labels) -> Result<Rule, Strin
     let mut actions = Vec::new();
     for action in syntax.actions {
         actions.push(match action {
-            Action::Emit { label, capture, attrs } => CompiledAction::Emit {
+            Action::Emit {
+                label,
+                capture,
+                attrs,
+            } => CompiledAction::Emit {
                 label: labels.intern(&label),
                 capture: capture.as_deref().and_then(index),
                 attrs: attrs
@@ -174,7 +215,9 @@ fn compile(syntax: parse::RuleSyntax, labels: &mut Labels) -> Result<Rule, Strin
                     .map(|(k, v)| {
                         let v = match v {
                             Value::Literal(s) => CompiledValue::Literal(s),
-                            Value::Capture(n, a) => CompiledValue::Capture(index(&n).unwrap_or(u16::MAX), a),
+                            Value::Capture(n, a) => {
+                                CompiledValue::Capture(index(&n).unwrap_or(u16::MAX), a)
+                            }
                         };
                         (k, v)
                     })
@@ -200,12 +243,26 @@ fn compile(syntax: parse::RuleSyntax, labels: &mut Labels) -> Result<Rule, Strin
     if !first_set(&root, &mut first) {
         first.anything = true;
     }
-    Ok(Rule { name: syntax.name, origin: syntax.origin, root, first, actions, unless })
+    Ok(Rule {
+        name: syntax.name,
+        origin: syntax.origin,
+        root,
+        first,
+        actions,
+        unless,
+    })
 }
 
-fn compile_pattern(p: &Pattern, labels: &mut Labels, names: &mut Vec<String>) -> Result<Node, String> {
+fn compile_pattern(
+    p: &Pattern,
+    labels: &mut Labels,
+    names: &mut Vec<String>,
+) -> Result<Node, String> {
     let all = |items: &[Pattern], labels: &mut Labels, names: &mut Vec<String>| {
-        items.iter().map(|i| compile_pattern(i, labels, names)).collect::<Result<Vec<_>, _>>()
+        items
+            .iter()
+            .map(|i| compile_pattern(i, labels, names))
+            .collect::<Result<Vec<_>, _>>()
     };
     Ok(match p {
         Pattern::Label(name, filters) => Node::Label(
@@ -214,22 +271,24 @@ fn compile_pattern(p: &Pattern, labels: &mut Labels, names: &mut Vec<String>) ->
                 .iter()
                 .map(|f| {
                     let f = match f {
-                    Filter::Equals(k, v) if k == "min" || k == "max" => {
-                        let n: u32 = v.parse().map_err(|_| format!("`[{k}={v}]` needs a number of tokens"))?;
-                        if k == "min" {
-                            CompiledFilter::MinTokens(n)
-                        } else {
-                            CompiledFilter::MaxTokens(n)
+                        Filter::Equals(k, v) if k == "min" || k == "max" => {
+                            let n: u32 = v
+                                .parse()
+                                .map_err(|_| format!("`[{k}={v}]` needs a number of tokens"))?;
+                            if k == "min" {
+                                CompiledFilter::MinTokens(n)
+                            } else {
+                                CompiledFilter::MaxTokens(n)
+                            }
                         }
-                    }
-                    Filter::Equals(k, v) => CompiledFilter::Equals(k.clone(), v.clone()),
-                    Filter::NotEquals(k, v) => CompiledFilter::NotEquals(k.clone(), v.clone()),
-                    Filter::Has(k) => CompiledFilter::Has(k.clone()),
-                    Filter::Lacks(k) => CompiledFilter::Lacks(k.clone()),
-                    Filter::Capitalised => CompiledFilter::Capitalised,
-                    Filter::AllCapitalised => CompiledFilter::AllCapitalised,
-                    Filter::LowerCase => CompiledFilter::LowerCase,
-                    Filter::Seen(l) => CompiledFilter::Seen(labels.intern(l)),
+                        Filter::Equals(k, v) => CompiledFilter::Equals(k.clone(), v.clone()),
+                        Filter::NotEquals(k, v) => CompiledFilter::NotEquals(k.clone(), v.clone()),
+                        Filter::Has(k) => CompiledFilter::Has(k.clone()),
+                        Filter::Lacks(k) => CompiledFilter::Lacks(k.clone()),
+                        Filter::Capitalised => CompiledFilter::Capitalised,
+                        Filter::AllCapitalised => CompiledFilter::AllCapitalised,
+                        Filter::LowerCase => CompiledFilter::LowerCase,
+                        Filter::Seen(l) => CompiledFilter::Seen(labels.intern(l)),
                     };
                     Ok(f)
                 })
@@ -241,9 +300,11 @@ fn compile_pattern(p: &Pattern, labels: &mut Labels, names: &mut Vec<String>) ->
         Pattern::LineEnd => Node::LineEnd,
         Pattern::Seq(items) => Node::Seq(all(items, labels, names)?),
         Pattern::Alt(items) => Node::Alt(all(items, labels, names)?),
-        Pattern::Repeat { inner, min, max } => {
-            Node::Repeat { inner: Box::new(compile_pattern(inner, labels, names)?), min: *min, max: *max }
-        }
+        Pattern::Repeat { inner, min, max } => Node::Repeat {
+            inner: Box::new(compile_pattern(inner, labels, names)?),
+            min: *min,
+            max: *max,
+        },
         Pattern::Capture(name, inner) => {
             let id = match names.iter().position(|n| n == name) {
                 Some(i) => i,
@@ -283,7 +344,14 @@ fn first_set(node: &Node, first: &mut FirstSet) -> bool {
             }
             false
         }
-        Node::Alt(options) => options.iter().fold(true, |all, o| first_set(o, first) && all),
+        Node::Alt(options) => {
+            // Every option adds its first elements, even after one that can match empty.
+            let mut never_empty = true;
+            for option in options {
+                never_empty &= first_set(option, first);
+            }
+            never_empty
+        }
         Node::Repeat { inner, min, .. } => first_set(inner, first) && *min > 0,
         Node::Capture(_, inner) => first_set(inner, first),
     }
@@ -305,53 +373,83 @@ mod tests {
     fn run(rules: &str, text: &str) -> Vec<(String, String)> {
         let mut gazetteer = Gazetteer::default();
         gazetteer.add_text("t.tsv", GAZETTEER).unwrap();
-        let pipeline = Pipeline::from_texts(gazetteer, &[("t.rules".into(), rules.into())]).unwrap();
-        pipeline.annotate(text).mentions.into_iter().map(|m| (m.kind, m.text)).collect()
+        let pipeline =
+            Pipeline::from_texts(gazetteer, &[("t.rules".into(), rules.into())]).unwrap();
+        pipeline
+            .annotate(text)
+            .mentions
+            .into_iter()
+            .map(|m| (m.kind, m.text))
+            .collect()
     }
 
     fn rows(rows: &[(&str, &str)]) -> Vec<(String, String)> {
-        rows.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        rows.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn captures_and_repeats_emit_one_mention_each() {
         let rules = "r: u:unit n:Name (\",\" n:Name)* => LOC n level=$u.level";
-        assert_eq!(run(rules, "xã An, Bình, Cư."), rows(&[("LOC", "An"), ("LOC", "Bình"), ("LOC", "Cư")]));
+        assert_eq!(
+            run(rules, "xã An, Bình, Cư."),
+            rows(&[("LOC", "An"), ("LOC", "Bình"), ("LOC", "Cư")])
+        );
     }
 
     #[test]
     fn the_longest_match_wins_then_the_first_rule() {
         let rules = "short: body => ORG\nlong: body unit => ORG\nfirst: title => ROLE\nsecond: title => PER";
-        assert_eq!(run(rules, "Chủ tịch UBND huyện"), rows(&[("ROLE", "Chủ tịch"), ("ORG", "UBND huyện")]));
+        assert_eq!(
+            run(rules, "Chủ tịch UBND huyện"),
+            rows(&[("ROLE", "Chủ tịch"), ("ORG", "UBND huyện")])
+        );
     }
 
     #[test]
     fn matches_stay_on_one_line() {
-        assert_eq!(run("r: Name+ => PER", "An Bình\nCư"), rows(&[("PER", "An Bình"), ("PER", "Cư")]));
+        assert_eq!(
+            run("r: Name+ => PER", "An Bình\nCư"),
+            rows(&[("PER", "An Bình"), ("PER", "Cư")])
+        );
     }
 
     #[test]
     fn later_phases_see_earlier_annotations() {
         let rules = "o: body unit? => ORG\nphase roles\nr: t:title o:ORG => ROLE title=$t";
-        assert_eq!(run(rules, "Chủ tịch UBND huyện"), rows(&[("ROLE", "Chủ tịch UBND huyện"), ("ORG", "UBND huyện")]));
+        assert_eq!(
+            run(rules, "Chủ tịch UBND huyện"),
+            rows(&[("ROLE", "Chủ tịch UBND huyện"), ("ORG", "UBND huyện")])
+        );
     }
 
     #[test]
     fn unless_and_drop() {
         let rules = "o: body unit => ORG\nphase p\np: surname Name => PER unless overlaps ORG\nn: Name Name => PER\ndrop PER inside ORG";
-        assert_eq!(run(rules, "UBND huyện Nguyễn An"), rows(&[("ORG", "UBND huyện"), ("PER", "Nguyễn An")]));
+        assert_eq!(
+            run(rules, "UBND huyện Nguyễn An"),
+            rows(&[("ORG", "UBND huyện"), ("PER", "Nguyễn An")])
+        );
     }
 
     #[test]
     fn negation_and_line_anchors() {
         let rules = "r: ^ !surname Name+ $ => PER";
-        assert_eq!(run(rules, "Nguyễn An\nThanh Thúy"), rows(&[("PER", "Thanh Thúy")]));
+        assert_eq!(
+            run(rules, "Nguyễn An\nThanh Thúy"),
+            rows(&[("PER", "Thanh Thúy")])
+        );
     }
 
     #[test]
     fn rule_errors_name_file_and_line() {
         let mut labels = crate::label::Labels::default();
-        let err = super::RuleSet::from_files(&[("x.rules".into(), "\nr: title => ROLE n".into())], &mut labels).unwrap_err();
+        let err = super::RuleSet::from_files(
+            &[("x.rules".into(), "\nr: title => ROLE n".into())],
+            &mut labels,
+        )
+        .unwrap_err();
         assert!(err.to_string().starts_with("x.rules:2: rule:"), "{err}");
     }
 }

@@ -74,7 +74,11 @@ pub enum Pattern {
     LineEnd,
     Seq(Vec<Pattern>),
     Alt(Vec<Pattern>),
-    Repeat { inner: Box<Pattern>, min: u32, max: u32 },
+    Repeat {
+        inner: Box<Pattern>,
+        min: u32,
+        max: u32,
+    },
     Capture(String, Box<Pattern>),
     /// Zero-width: what follows is not this.
     Not(Box<Pattern>),
@@ -92,7 +96,11 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Add an annotation over the whole match or over each instance of a capture.
-    Emit { label: String, capture: Option<String>, attrs: Vec<(String, Value)> },
+    Emit {
+        label: String,
+        capture: Option<String>,
+        attrs: Vec<(String, Value)>,
+    },
     /// Record that each person capture holds each role capture.
     Hold { person: String, role: String },
 }
@@ -112,7 +120,12 @@ pub enum Statement {
     Phase(String),
     Rule(RuleSyntax),
     /// `drop A inside B` / `drop A overlapping B`.
-    Drop { label: String, other: String, overlapping: bool, origin: Origin },
+    Drop {
+        label: String,
+        other: String,
+        overlapping: bool,
+        origin: Origin,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -128,7 +141,11 @@ pub struct RuleSyntax {
 pub type Macros = std::collections::HashMap<String, Pattern>;
 
 /// Parses a whole rule file. Errors are `(line, message)`.
-pub fn parse_file(file: &str, text: &str, macros: &mut Macros) -> Result<Vec<Statement>, (usize, String)> {
+pub fn parse_file(
+    file: &str,
+    text: &str,
+    macros: &mut Macros,
+) -> Result<Vec<Statement>, (usize, String)> {
     let file: std::sync::Arc<str> = std::sync::Arc::from(file);
     let mut statements = Vec::new();
     // Join continuation lines (indented) onto the line they continue.
@@ -151,7 +168,10 @@ pub fn parse_file(file: &str, text: &str, macros: &mut Macros) -> Result<Vec<Sta
         logical.push((index + 1, line.trim().to_string()));
     }
     for (line, text) in logical {
-        let origin = Origin { file: file.clone(), line };
+        let origin = Origin {
+            file: file.clone(),
+            line,
+        };
         if let Some(statement) = parse_statement(&text, origin, macros).map_err(|m| (line, m))? {
             statements.push(statement);
         }
@@ -172,9 +192,17 @@ fn strip_comment(line: &str) -> &str {
     line
 }
 
-fn parse_statement(text: &str, origin: Origin, macros: &mut Macros) -> Result<Option<Statement>, String> {
+fn parse_statement(
+    text: &str,
+    origin: Origin,
+    macros: &mut Macros,
+) -> Result<Option<Statement>, String> {
     let tokens = lex(text)?;
-    let mut p = Parser { tokens, pos: 0, macros };
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        macros,
+    };
     match p.peek() {
         Some(Tok::Ident(w)) if w == "let" => {
             p.pos += 1;
@@ -199,11 +227,20 @@ fn parse_statement(text: &str, origin: Origin, macros: &mut Macros) -> Result<Op
             let overlapping = match how.as_str() {
                 "inside" => false,
                 "overlapping" => true,
-                other => return Err(format!("expected `inside` or `overlapping`, found `{other}`")),
+                other => {
+                    return Err(format!(
+                        "expected `inside` or `overlapping`, found `{other}`"
+                    ))
+                }
             };
             let other = p.ident("a label")?;
             p.end()?;
-            return Ok(Some(Statement::Drop { label, other, overlapping, origin }));
+            return Ok(Some(Statement::Drop {
+                label,
+                other,
+                overlapping,
+                origin,
+            }));
         }
         _ => {}
     }
@@ -225,11 +262,21 @@ fn parse_statement(text: &str, origin: Origin, macros: &mut Macros) -> Result<Op
         unless.push(match how.as_str() {
             "overlaps" => Unless::Overlaps(label),
             "inside" => Unless::Inside(label),
-            other => return Err(format!("expected `overlaps` or `inside` after `unless`, found `{other}`")),
+            other => {
+                return Err(format!(
+                    "expected `overlaps` or `inside` after `unless`, found `{other}`"
+                ))
+            }
         });
     }
     p.end()?;
-    Ok(Some(Statement::Rule(RuleSyntax { name, pattern, actions, unless, origin })))
+    Ok(Some(Statement::Rule(RuleSyntax {
+        name,
+        pattern,
+        actions,
+        unless,
+        origin,
+    })))
 }
 
 fn collect_captures(pattern: &Pattern, out: &mut Vec<String>) {
@@ -238,7 +285,9 @@ fn collect_captures(pattern: &Pattern, out: &mut Vec<String>) {
             out.push(name.clone());
             collect_captures(inner, out);
         }
-        Pattern::Seq(items) | Pattern::Alt(items) => items.iter().for_each(|p| collect_captures(p, out)),
+        Pattern::Seq(items) | Pattern::Alt(items) => {
+            items.iter().for_each(|p| collect_captures(p, out))
+        }
         Pattern::Repeat { inner, .. } | Pattern::Not(inner) => collect_captures(inner, out),
         _ => {}
     }
@@ -277,10 +326,15 @@ fn lex(text: &str) -> Result<Vec<Tok>, String> {
                 n.push(d);
                 chars.next();
             }
-            out.push(Tok::Num(n.parse().map_err(|_| format!("number {n} is too large"))?));
+            out.push(Tok::Num(
+                n.parse().map_err(|_| format!("number {n} is too large"))?,
+            ));
         } else if c.is_alphanumeric() || c == '_' {
             let mut w = String::new();
-            while let Some(&(_, d)) = chars.peek().filter(|(_, d)| d.is_alphanumeric() || matches!(d, '_' | '.' | '-')) {
+            while let Some(&(_, d)) = chars
+                .peek()
+                .filter(|(_, d)| d.is_alphanumeric() || matches!(d, '_' | '.' | '-'))
+            {
                 w.push(d);
                 chars.next();
             }
@@ -327,7 +381,11 @@ impl Parser<'_> {
         if self.eat(tok) {
             Ok(())
         } else {
-            Err(format!("expected {}, found {}", show(Some(tok)), show(self.peek())))
+            Err(format!(
+                "expected {}, found {}",
+                show(Some(tok)),
+                show(self.peek())
+            ))
         }
     }
 
@@ -354,7 +412,11 @@ impl Parser<'_> {
         while self.eat(&Tok::Sym('|')) {
             options.push(self.seq()?);
         }
-        Ok(if options.len() == 1 { options.remove(0) } else { Pattern::Alt(options) })
+        Ok(if options.len() == 1 {
+            options.remove(0)
+        } else {
+            Pattern::Alt(options)
+        })
     }
 
     fn seq(&mut self) -> Result<Pattern, String> {
@@ -366,7 +428,10 @@ impl Parser<'_> {
             items.push(self.item()?);
         }
         match items.len() {
-            0 => Err(format!("expected a pattern element, found {}", show(self.peek()))),
+            0 => Err(format!(
+                "expected a pattern element, found {}",
+                show(self.peek())
+            )),
             1 => Ok(items.remove(0)),
             _ => Ok(Pattern::Seq(items)),
         }
@@ -374,7 +439,9 @@ impl Parser<'_> {
 
     fn item(&mut self) -> Result<Pattern, String> {
         // `name:atom` captures.
-        if let (Some(Tok::Ident(name)), Some(Tok::Sym(':'))) = (self.tokens.get(self.pos), self.tokens.get(self.pos + 1)) {
+        if let (Some(Tok::Ident(name)), Some(Tok::Sym(':'))) =
+            (self.tokens.get(self.pos), self.tokens.get(self.pos + 1))
+        {
             let name = name.clone();
             self.pos += 2;
             let inner = self.quantified()?;
@@ -403,14 +470,24 @@ impl Parser<'_> {
                 };
                 self.expect(&Tok::Sym('}'))?;
                 if max < min {
-                    return Err(format!("repeat {{{min},{max}}}: the maximum is below the minimum"));
+                    return Err(format!(
+                        "repeat {{{min},{max}}}: the maximum is below the minimum"
+                    ));
                 }
-                return Ok(Pattern::Repeat { inner: Box::new(atom), min, max });
+                return Ok(Pattern::Repeat {
+                    inner: Box::new(atom),
+                    min,
+                    max,
+                });
             }
             _ => return Ok(atom),
         };
         self.pos += 1;
-        Ok(Pattern::Repeat { inner: Box::new(atom), min, max })
+        Ok(Pattern::Repeat {
+            inner: Box::new(atom),
+            min,
+            max,
+        })
     }
 
     fn number(&mut self) -> Result<u32, String> {
@@ -437,7 +514,10 @@ impl Parser<'_> {
             Some(Tok::Sym('^')) => Ok(Pattern::LineStart),
             Some(Tok::Sym('@')) => {
                 let name = self.ident("a sub-pattern name after `@`")?;
-                self.macros.get(&name).cloned().ok_or_else(|| format!("`@{name}` is not defined by an earlier `let`"))
+                self.macros
+                    .get(&name)
+                    .cloned()
+                    .ok_or_else(|| format!("`@{name}` is not defined by an earlier `let`"))
             }
             Some(Tok::Sym('$')) => Ok(Pattern::LineEnd),
             Some(Tok::Str(s)) => {
@@ -456,12 +536,19 @@ impl Parser<'_> {
                 if let Some(class) = Class::from_name(&name) {
                     return Ok(Pattern::Class(class));
                 }
-                let filters = if self.eat(&Tok::Sym('[')) { self.filters()? } else { Vec::new() };
+                let filters = if self.eat(&Tok::Sym('[')) {
+                    self.filters()?
+                } else {
+                    Vec::new()
+                };
                 Ok(Pattern::Label(name, filters))
             }
             other => {
                 self.pos -= 1;
-                Err(format!("expected a pattern element, found {}", show(other.as_ref())))
+                Err(format!(
+                    "expected a pattern element, found {}",
+                    show(other.as_ref())
+                ))
             }
         }
     }
@@ -513,18 +600,25 @@ impl Parser<'_> {
 
     fn action(&mut self, captures: &[String]) -> Result<Action, String> {
         let head = self.ident("an action (a label to emit, or `hold`)")?;
-        let is_capture = |p: &Parser<'_>| matches!(p.peek(), Some(Tok::Ident(w)) if captures.contains(w));
+        let is_capture =
+            |p: &Parser<'_>| matches!(p.peek(), Some(Tok::Ident(w)) if captures.contains(w));
         if head == "hold" {
             let person = self.ident("a person capture")?;
             let role = self.ident("a role capture")?;
             for c in [&person, &role] {
                 if !captures.contains(c) {
-                    return Err(format!("`hold` names `{c}`, which the pattern does not capture"));
+                    return Err(format!(
+                        "`hold` names `{c}`, which the pattern does not capture"
+                    ));
                 }
             }
             return Ok(Action::Hold { person, role });
         }
-        let capture = if is_capture(self) { Some(self.ident("a capture")?) } else { None };
+        let capture = if is_capture(self) {
+            Some(self.ident("a capture")?)
+        } else {
+            None
+        };
         let mut attrs = Vec::new();
         while let Some(Tok::Ident(key)) = self.peek().cloned() {
             if key == "unless" {
@@ -547,7 +641,11 @@ impl Parser<'_> {
             };
             attrs.push((key, value));
         }
-        Ok(Action::Emit { label: head, capture, attrs })
+        Ok(Action::Emit {
+            label: head,
+            capture,
+            attrs,
+        })
     }
 }
 
@@ -568,7 +666,10 @@ mod tests {
     use super::*;
 
     fn rule(text: &str) -> RuleSyntax {
-        match parse_file("t.rules", text, &mut Macros::new()).unwrap().remove(0) {
+        match parse_file("t.rules", text, &mut Macros::new())
+            .unwrap()
+            .remove(0)
+        {
             Statement::Rule(r) => r,
             other => panic!("not a rule: {other:?}"),
         }
@@ -578,15 +679,26 @@ mod tests {
     fn parses_captures_quantifiers_filters_and_actions() {
         let r = rule("loc.list: plural u:unit \":\"? n:place[cap] (\",\" n:Cap+)* => LOC n level=$u.level unless inside ORG");
         assert_eq!(r.name, "loc.list");
-        let Pattern::Seq(items) = &r.pattern else { panic!() };
+        let Pattern::Seq(items) = &r.pattern else {
+            panic!()
+        };
         assert_eq!(items.len(), 5);
-        assert_eq!(items[3], Pattern::Capture("n".into(), Box::new(Pattern::Label("place".into(), vec![Filter::Capitalised]))));
+        assert_eq!(
+            items[3],
+            Pattern::Capture(
+                "n".into(),
+                Box::new(Pattern::Label("place".into(), vec![Filter::Capitalised]))
+            )
+        );
         assert_eq!(
             r.actions,
             vec![Action::Emit {
                 label: "LOC".into(),
                 capture: Some("n".into()),
-                attrs: vec![("level".into(), Value::Capture("u".into(), Some("level".into())))]
+                attrs: vec![(
+                    "level".into(),
+                    Value::Capture("u".into(), Some("level".into()))
+                )]
             }]
         );
         assert_eq!(r.unless, vec![Unless::Inside("ORG".into())]);
@@ -594,7 +706,12 @@ mod tests {
 
     #[test]
     fn continuation_lines_and_comments() {
-        let s = parse_file("t.rules", "# c\nphase p\nr: title  # x\n  ORG? => ROLE\ndrop PER inside ORG\n", &mut Macros::new()).unwrap();
+        let s = parse_file(
+            "t.rules",
+            "# c\nphase p\nr: title  # x\n  ORG? => ROLE\ndrop PER inside ORG\n",
+            &mut Macros::new(),
+        )
+        .unwrap();
         assert_eq!(s.len(), 3);
         let Statement::Rule(r) = &s[1] else { panic!() };
         assert_eq!(r.origin.line, 3);
@@ -602,8 +719,14 @@ mod tests {
 
     #[test]
     fn errors_carry_the_line() {
-        assert_eq!(parse_file("t.rules", "\n\nr: title => hold a b", &mut Macros::new()).unwrap_err().0, 3);
-        let (line, msg) = parse_file("t.rules", "r: (title => ROLE", &mut Macros::new()).unwrap_err();
+        assert_eq!(
+            parse_file("t.rules", "\n\nr: title => hold a b", &mut Macros::new())
+                .unwrap_err()
+                .0,
+            3
+        );
+        let (line, msg) =
+            parse_file("t.rules", "r: (title => ROLE", &mut Macros::new()).unwrap_err();
         assert_eq!(line, 1);
         assert!(msg.contains("expected `)`"), "{msg}");
     }
@@ -611,18 +734,33 @@ mod tests {
     #[test]
     fn let_defines_a_sub_pattern() {
         let mut macros = Macros::new();
-        let s = parse_file("t.rules", "let org = body unit?\nr: title @org => ROLE\n", &mut macros).unwrap();
+        let s = parse_file(
+            "t.rules",
+            "let org = body unit?\nr: title @org => ROLE\n",
+            &mut macros,
+        )
+        .unwrap();
         let Statement::Rule(r) = &s[0] else { panic!() };
-        let Pattern::Seq(items) = &r.pattern else { panic!() };
+        let Pattern::Seq(items) = &r.pattern else {
+            panic!()
+        };
         assert_eq!(items[1], macros["org"]);
         let (line, msg) = parse_file("t.rules", "r: @nope => X", &mut macros).unwrap_err();
-        assert_eq!((line, msg.as_str()), (1, "`@nope` is not defined by an earlier `let`"));
+        assert_eq!(
+            (line, msg.as_str()),
+            (1, "`@nope` is not defined by an earlier `let`")
+        );
     }
 
     #[test]
     fn literals_are_normalised_tokens() {
         let r = rule("r: \"Giữ chức\" \",\" => X");
-        let Pattern::Seq(items) = r.pattern else { panic!() };
-        assert_eq!(items[0], Pattern::Literal(vec!["giữ".into(), "chức".into()]));
+        let Pattern::Seq(items) = r.pattern else {
+            panic!()
+        };
+        assert_eq!(
+            items[0],
+            Pattern::Literal(vec!["giữ".into(), "chức".into()])
+        );
     }
 }

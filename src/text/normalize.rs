@@ -7,7 +7,7 @@
 //! with the offsets and text of the original.
 
 use unicode_normalization::char::{compose, is_combining_mark};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use super::token::{Token, TokenKind};
 
@@ -56,7 +56,11 @@ impl Normalized {
 
     /// The original text of the code-point span `[start, end)`.
     pub fn original_slice<'t>(&self, original: &'t str, start: usize, end: usize) -> &'t str {
-        let byte = |c: usize| self.original_bytes.get(c).map_or(original.len(), |&b| b as usize);
+        let byte = |c: usize| {
+            self.original_bytes
+                .get(c)
+                .map_or(original.len(), |&b| b as usize)
+        };
         &original[byte(start)..byte(end)]
     }
 
@@ -90,14 +94,25 @@ enum Fold {
 fn fold(c: char) -> Fold {
     match c {
         '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}' => Fold::Space { newline: true },
-        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}' => Fold::Space { newline: false },
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}' => {
+            Fold::Space { newline: false }
+        }
         c if c.is_whitespace() || c.is_control() => Fold::Space { newline: false },
-        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => Fold::Keep('-'),
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => {
+            Fold::Keep('-')
+        }
         '\u{2018}' | '\u{2019}' | '\u{02BC}' | '\u{2032}' => Fold::Keep('\''),
         '\u{201C}' | '\u{201D}' | '\u{201E}' => Fold::Keep('"'),
         '&' => Fold::Ampersand,
         c => Fold::Keep(c),
     }
+}
+
+/// A letter of the Latin scripts Vietnamese is written in, decided without the Unicode tables
+/// (their lookup dominated normalisation); other scripts fall back to `char::is_alphabetic`.
+fn is_letter(c: char) -> bool {
+    matches!(c, 'a'..='z' | 'A'..='Z' | '\u{C0}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}')
+        && !matches!(c, '\u{D7}' | '\u{F7}')
 }
 
 const TONE_MARKS: [char; 5] = ['\u{300}', '\u{301}', '\u{309}', '\u{303}', '\u{323}'];
@@ -185,6 +200,13 @@ impl Builder {
                     self.out.original_bytes.push(mark_byte as u32);
                 }
             }
+            // Most clusters are one precomposed letter (`ệ`), already NFC: no composition needed.
+            if let [single] = self.cluster[..] {
+                if is_nfc_quick(std::iter::once(single)) == IsNormalized::Yes {
+                    self.push_original(single, start);
+                    continue;
+                }
+            }
             let composed: Vec<char> = self.cluster.iter().copied().nfc().collect();
             for n in composed {
                 self.push_original(n, start);
@@ -237,7 +259,8 @@ impl Builder {
                 self.line_start = true;
             }
         }
-        let wordy = c.is_alphanumeric() || is_combining_mark(c);
+        let wordy =
+            is_letter(c) || c.is_ascii_digit() || c.is_alphanumeric() || is_combining_mark(c);
         if !wordy {
             self.close_word();
         }
@@ -255,7 +278,7 @@ impl Builder {
                 line_start: std::mem::take(&mut self.line_start),
             });
             word.end = end;
-            if c.is_alphabetic() {
+            if is_letter(c) || (!c.is_ascii() && c.is_alphabetic()) {
                 word.letters = word.letters.saturating_add(1);
                 word.all_upper &= upper;
                 word.kind = TokenKind::Word;
@@ -304,8 +327,12 @@ impl Builder {
                 self.out.text.replace_range(xi.., &replacement);
                 if let (Some(ox), Some(oy)) = (origin_x, origin_y) {
                     self.out.origin.truncate(xi);
-                    self.out.origin.extend(std::iter::repeat_n(ox, nx.len_utf8()));
-                    self.out.origin.extend(std::iter::repeat_n(oy, ny.len_utf8()));
+                    self.out
+                        .origin
+                        .extend(std::iter::repeat_n(ox, nx.len_utf8()));
+                    self.out
+                        .origin
+                        .extend(std::iter::repeat_n(oy, ny.len_utf8()));
                 }
                 word.end = self.out.text.len() as u32;
             }
@@ -350,7 +377,11 @@ mod tests {
         let nfd: String = "Trực Ninh".nfd().collect();
         let text = format!("Huyện {nfd} tổ chức");
         let n = Normalized::new(&text);
-        let first = n.tokens.iter().position(|t| &n.text[t.range()] == "trực").unwrap();
+        let first = n
+            .tokens
+            .iter()
+            .position(|t| &n.text[t.range()] == "trực")
+            .unwrap();
         let (s, e) = n.token_span(first, first + 2);
         let original: String = text.chars().skip(s).take(e - s).collect();
         assert_eq!(original, nfd);
