@@ -678,3 +678,41 @@ fn an_archive_of_broken_files_loses_no_good_document() {
     run.assert_complete("c1", OTHER);
     run.assert_no_temporaries();
 }
+
+#[test]
+fn streaming_answers_a_broken_line_with_an_error_record_and_exit_0() {
+    let input = format!(
+        "{}\n{{broken\n{}\n",
+        json_line("a", GOOD),
+        json_line("b", OTHER)
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vnner"))
+        .args(["annotate", "-", "-o", "-", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vnner starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("input written");
+    let output = child.wait_with_output().expect("vnner ends");
+    assert_eq!(output.status.code(), Some(0));
+    let records: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON record"))
+        .collect();
+    let ids: Vec<&str> = records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(ids, ["a", "-:2", "b"]);
+    assert!(records[1]["error"].is_string());
+    assert!(!records[0]["mentions"]
+        .as_array()
+        .expect("mentions")
+        .is_empty());
+}

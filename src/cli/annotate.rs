@@ -46,7 +46,8 @@ pub struct Args {
     pub inputs: Vec<PathBuf>,
 
     /// Output folder for mentions, relations and errors files (created if missing), or - to
-    /// write one JSON line per document to stdout. Example: `-o out`.
+    /// write one JSON line per document to stdout (a bad input line gives a record with
+    /// "error", and the exit code stays 0 so pipes and Spark tasks go on). Example: `-o out`.
     #[arg(short, long)]
     pub output: PathBuf,
 
@@ -191,7 +192,11 @@ pub fn run(args: Args) -> u8 {
                     args.output.display()
                 );
             }
-            if summary.errors > 0 && summary.documents == 0 {
+            if streaming {
+                // Every input line got its record, errors included: a bad line must not fail a
+                // Spark task, a Hadoop Streaming job or a GNU parallel run.
+                exit::OK
+            } else if summary.errors > 0 && summary.documents == 0 {
                 exit::NOTHING_RAN
             } else if summary.errors > 0 {
                 exit::SOME_FAILED
