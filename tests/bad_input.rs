@@ -682,7 +682,7 @@ fn an_archive_of_broken_files_loses_no_good_document() {
 #[test]
 fn streaming_answers_a_broken_line_with_an_error_record_and_exit_0() {
     let input = format!(
-        "{}\n{{broken\n{}\n",
+        "{}{{broken\n{}",
         json_line("a", GOOD),
         json_line("b", OTHER)
     );
