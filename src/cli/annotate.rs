@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 when every input was read, 1 when some failed (each named on standard error
 //! and in `errors.csv`), 2 when nothing could run (bad gazetteer or rule, unwritable output, no
-//! readable input), 130 when stopped by Ctrl-C (no output file is then left behind).
+//! readable input), 130 when stopped by Ctrl-C (no output file is then left behind). Streaming
+//! (`-o -`) exits 0 once every input line has its record, errors included.
 
 use std::path::PathBuf;
 
