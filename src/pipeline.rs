@@ -237,6 +237,8 @@ impl Pipeline {
             })
             .collect();
         let resolutions = self.places.resolve(&queries);
+        let resolution_of: std::collections::HashMap<u32, &Resolution> =
+            locs.iter().copied().zip(&resolutions).collect();
 
         // Relations.
         let pairs = link::distinct_pairs(&state.holds, original);
@@ -267,8 +269,9 @@ impl Pipeline {
             let mut detail: Vec<(String, String)> = a.attrs.clone();
             let mut canonical = self.canonical(text, state, id);
             if a.label == self.loc {
-                let index = locs.iter().position(|&l| l == id).unwrap_or(0);
-                self.place_detail(&resolutions[index], &mut detail, &mut canonical);
+                if let Some(resolution) = resolution_of.get(&id) {
+                    self.place_detail(resolution, &mut detail, &mut canonical);
+                }
             } else if a.label == self.role {
                 if let Some(&(_, person)) = refers.iter().find(|(r, _)| *r == id) {
                     detail.push(("refers_to".into(), original(person)));

@@ -1,6 +1,9 @@
 //! Tricky sentences, one concern per test: Unicode forms, case, spaces, lists, and every
 //! person-holds-role pattern. Each row says what the text holds, as an analyst would mark it.
 
+#[allow(dead_code)] // this test file uses only the annotation checks of the shared module
+mod invariants;
+
 use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
@@ -13,10 +16,8 @@ fn pipeline() -> &'static Pipeline {
 
 fn annotate(text: &str) -> Annotations {
     let found = pipeline().annotate(text);
-    let chars: Vec<char> = text.chars().collect();
-    for m in &found.mentions {
-        let slice: String = chars[m.start..m.end].iter().collect();
-        assert_eq!(slice, m.text, "offsets of {m:?} in {text:?}");
+    if let Err(problem) = invariants::check_annotations(text, &found) {
+        panic!("{problem} in {text:?}");
     }
     found
 }
