@@ -40,15 +40,8 @@ fn stages(c: &mut Criterion) {
     let docs: Vec<Normalized> = texts.iter().map(|t| Normalized::new(t)).collect();
     let hits: Vec<Vec<Hit>> = docs.iter().map(|d| pipeline.matcher().find(d)).collect();
     let run_rules = |i: usize| {
-        let mut state = State::new(
-            &texts[i],
-            &docs[i],
-            pipeline.matcher(),
-            pipeline.gazetteer(),
-            &hits[i],
-            false,
-        );
-        state.run(pipeline.rules());
+        let mut state = State::new(&texts[i], &docs[i], &pipeline, &hits[i], false);
+        state.run();
         state
     };
     let annotations: Vec<Annotations> = texts.iter().map(|t| pipeline.annotate(t)).collect();

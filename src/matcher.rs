@@ -81,18 +81,28 @@ impl Matcher {
     /// Every key occurrence in `doc` that starts and ends on token boundaries.
     pub fn find(&self, doc: &Normalized) -> Vec<Hit> {
         let tokens = &doc.tokens;
+        // The token each byte of the text belongs to: a match is kept when its first byte starts
+        // a token and its last byte ends one.
+        let mut token_of = vec![u32::MAX; doc.text.len()];
+        for (i, t) in tokens.iter().enumerate() {
+            token_of[t.range()].fill(i as u32);
+        }
         let mut hits = Vec::new();
         for m in self.automaton.find_overlapping_iter(&doc.text) {
-            let Ok(first) = tokens.binary_search_by_key(&(m.start() as u32), |t| t.start) else {
+            if m.is_empty() {
                 continue;
-            };
-            let Ok(last) = tokens[first..].binary_search_by_key(&(m.end() as u32), |t| t.end)
-            else {
+            }
+            let (first, last) = (token_of[m.start()], token_of[m.end() - 1]);
+            if first == u32::MAX
+                || last == u32::MAX
+                || tokens[first as usize].start as usize != m.start()
+                || tokens[last as usize].end as usize != m.end()
+            {
                 continue;
-            };
+            }
             hits.push(Hit {
-                first: first as u32,
-                last: (first + last + 1) as u32,
+                first,
+                last: last + 1,
                 key: m.pattern().as_u32(),
             });
         }

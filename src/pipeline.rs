@@ -12,6 +12,7 @@ use crate::link;
 use crate::matcher::Matcher;
 use crate::places::{PlaceIndex, Query, Resolution};
 use crate::rules::engine::{Loss, Source, State};
+use crate::rules::facts::EntryFacts;
 use crate::rules::RuleSet;
 use crate::text::{display_form, match_key, Normalized};
 
@@ -67,6 +68,8 @@ pub struct Pipeline {
     gazetteer: Gazetteer,
     matcher: Matcher,
     rules: RuleSet,
+    /// The rules' attribute tests answered for every gazetteer key and kind.
+    facts: EntryFacts,
     places: PlaceIndex,
     loc: Label,
     role: Label,
@@ -117,12 +120,14 @@ impl Pipeline {
     ) -> Result<Pipeline, Error> {
         let matcher = Matcher::new(&gazetteer, &mut labels)?;
         let places = PlaceIndex::new(&gazetteer);
+        let facts = EntryFacts::new(&rules.attr_tests, &matcher, &gazetteer);
         let (loc, role) = (labels.intern("LOC"), labels.intern("ROLE"));
         Ok(Pipeline {
             labels,
             gazetteer,
             matcher,
             rules,
+            facts,
             places,
             loc,
             role,
@@ -145,6 +150,10 @@ impl Pipeline {
         &self.rules
     }
 
+    pub fn facts(&self) -> &EntryFacts {
+        &self.facts
+    }
+
     pub fn places(&self) -> &PlaceIndex {
         &self.places
     }
@@ -153,8 +162,8 @@ impl Pipeline {
     pub fn annotate(&self, text: &str) -> Annotations {
         let doc = Normalized::new(text);
         let hits = self.matcher.find(&doc);
-        let mut state = State::new(text, &doc, &self.matcher, &self.gazetteer, &hits, false);
-        state.run(&self.rules);
+        let mut state = State::new(text, &doc, self, &hits, false);
+        state.run();
         self.assemble(text, &state)
     }
 
@@ -163,8 +172,8 @@ impl Pipeline {
         let doc = Normalized::new(text);
         let hits = self.matcher.find(&doc);
         let (annotations, losses, result) = {
-            let mut state = State::new(text, &doc, &self.matcher, &self.gazetteer, &hits, true);
-            state.run(&self.rules);
+            let mut state = State::new(text, &doc, self, &hits, true);
+            state.run();
             let result = self.assemble(text, &state);
             (state.annotations, state.losses.unwrap_or_default(), result)
         };
@@ -387,8 +396,6 @@ impl Pipeline {
             }
             let expansion = state
                 .starting_at(i)
-                .iter()
-                .copied()
                 .filter(|&g| {
                     let b = &state.annotations[g as usize];
                     b.last <= a.last && matches!(b.source, Source::Gazetteer(_))

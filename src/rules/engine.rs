@@ -7,11 +7,15 @@
 //! which add annotations that later phases see.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 
 use super::parse::Class;
-use super::{CompiledAction, CompiledFilter, CompiledValue, FirstSet, Node, RuleSet, Step};
+use super::{
+    class_bit, label_bit, CompiledAction, CompiledFilter, CompiledValue, Node, Phase, Step, NO_WORD,
+};
 use crate::label::Label;
-use crate::matcher::{Hit, Matcher};
+use crate::matcher::Hit;
+use crate::pipeline::Pipeline;
 use crate::text::{Normalized, TokenKind};
 
 /// Where an annotation came from.
@@ -50,11 +54,25 @@ pub struct State<'a> {
     /// The document as read, for attribute values written as the text says them.
     original: &'a str,
     pub doc: &'a Normalized,
-    matcher: &'a Matcher,
-    gazetteer: &'a crate::gazetteer::Gazetteer,
+    /// The gazetteers, rules and what the rules know of the entries.
+    pipeline: &'a Pipeline,
     pub annotations: Vec<Annotation>,
-    /// Annotation ids by first token.
-    starts: Vec<Vec<u32>>,
+    /// The first and the last annotation starting at each token ([`NONE`] if none); `next`
+    /// chains each token's annotations in the order they were added. One allocation per
+    /// document instead of one list per token.
+    first_at: Vec<u32>,
+    last_at: Vec<u32>,
+    next: Vec<u32>,
+    /// The most tokens an annotation of each label (by id) spans, so the annotations around a
+    /// span are found by looking back that far instead of over the whole document.
+    reach: Vec<u32>,
+    /// How many live annotations of a label have a text, for the phase's `[seen=LABEL]` filters.
+    seen: HashMap<(Label, &'a str), u32>,
+    /// Per token: the bits of the labels that start there, of its classes, and which rule first
+    /// word it is, so a phase skips tokens none of its rules can start at.
+    label_bits: Vec<u64>,
+    class_bits: Vec<u8>,
+    words: Vec<u16>,
     /// `(person annotation, role annotation)` pairs from `hold` actions.
     pub holds: Vec<(u32, u32)>,
     pub losses: Option<Vec<Loss>>,
@@ -83,29 +101,50 @@ struct Found {
 /// Work budget per rule and start token, so a pathological pattern cannot stall a document.
 const STEP_BUDGET: u32 = 20_000;
 
+/// No annotation.
+const NONE: u32 = u32::MAX;
+
+/// How an annotation must lie against a span to count as being around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Around {
+    /// It contains the span (or has the same span).
+    Contains,
+    /// It contains the span and is longer.
+    StrictlyContains,
+    /// It shares a token with the span.
+    Overlaps,
+    /// It shares a token with the span and has another span.
+    OverlapsOther,
+}
+
 impl<'a> State<'a> {
     pub fn new(
         original: &'a str,
         doc: &'a Normalized,
-        matcher: &'a Matcher,
-        gazetteer: &'a crate::gazetteer::Gazetteer,
+        pipeline: &'a Pipeline,
         hits: &[Hit],
         trace: bool,
     ) -> State<'a> {
         let mut state = State {
             original,
             doc,
-            matcher,
-            gazetteer,
+            pipeline,
             annotations: Vec::with_capacity(hits.len() * 2),
-            starts: vec![Vec::new(); doc.tokens.len() + 1],
+            first_at: vec![NONE; doc.tokens.len() + 1],
+            last_at: vec![NONE; doc.tokens.len() + 1],
+            next: Vec::with_capacity(hits.len() * 2),
+            reach: Vec::new(),
+            seen: HashMap::new(),
+            label_bits: vec![0; doc.tokens.len() + 1],
+            class_bits: doc.tokens.iter().map(token_classes).collect(),
+            words: Vec::new(),
             holds: Vec::new(),
             losses: trace.then(Vec::new),
             line_end: Cell::new(0),
             line_ends: line_ends(doc),
         };
         for hit in hits {
-            for (kind, _) in &matcher.groups[hit.key as usize].kinds {
+            for (kind, _) in &pipeline.matcher().groups[hit.key as usize].kinds {
                 state.add(Annotation {
                     label: *kind,
                     first: hit.first,
@@ -121,7 +160,19 @@ impl<'a> State<'a> {
 
     fn add(&mut self, annotation: Annotation) -> u32 {
         let id = self.annotations.len() as u32;
-        self.starts[annotation.first as usize].push(id);
+        let pos = annotation.first as usize;
+        match self.last_at[pos] {
+            NONE => self.first_at[pos] = id,
+            previous => self.next[previous as usize] = id,
+        }
+        self.last_at[pos] = id;
+        self.next.push(NONE);
+        self.label_bits[pos] |= label_bit(annotation.label);
+        let slot = annotation.label.0 as usize;
+        if self.reach.len() <= slot {
+            self.reach.resize(slot + 1, 0);
+        }
+        self.reach[slot] = self.reach[slot].max(annotation.last - annotation.first);
         self.annotations.push(annotation);
         id
     }
@@ -139,32 +190,48 @@ impl<'a> State<'a> {
     pub fn entries(&self, id: u32) -> impl Iterator<Item = &crate::gazetteer::Entry> {
         let a = &self.annotations[id as usize];
         let ids: &[u32] = match a.source {
-            Source::Gazetteer(key) => self.matcher.groups[key as usize]
+            Source::Gazetteer(key) => self.pipeline.matcher().groups[key as usize]
                 .kinds
                 .iter()
                 .find(|(k, _)| *k == a.label)
                 .map_or(&[][..], |(_, e)| e.as_slice()),
             Source::Rule(_) => &[],
         };
-        ids.iter().map(|&i| &self.gazetteer.entries[i as usize])
+        let entries = &self.pipeline.gazetteer().entries;
+        ids.iter().map(|&i| &entries[i as usize])
     }
 
-    /// Ids of the annotations that start at token `pos`.
-    pub fn starting_at(&self, pos: u32) -> &[u32] {
-        self.starts.get(pos as usize).map_or(&[], |v| v.as_slice())
+    /// Ids of the annotations that start at token `pos`, in the order they were added.
+    pub fn starting_at(&self, pos: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut id = self.first_at.get(pos as usize).copied().unwrap_or(NONE);
+        std::iter::from_fn(move || {
+            let current = id;
+            (current != NONE).then(|| {
+                id = self.next[current as usize];
+                current
+            })
+        })
     }
 
     /// The normalised text of annotation `id`.
-    pub fn text(&self, id: u32) -> &str {
+    pub fn text(&self, id: u32) -> &'a str {
         let a = &self.annotations[id as usize];
-        self.doc.token_text(a.first as usize, a.last as usize)
+        let doc: &'a Normalized = self.doc;
+        doc.token_text(a.first as usize, a.last as usize)
     }
 
-    /// Runs every phase of `rules`.
-    pub fn run(&mut self, rules: &RuleSet) {
+    /// Runs every phase of the pipeline's rules.
+    pub fn run(&mut self) {
+        let rules = self.pipeline.rules();
+        self.words = self
+            .doc
+            .tokens
+            .iter()
+            .map(|t| rules.first_words.id(&self.doc.text[t.range()]))
+            .collect();
         for step in &rules.steps {
             match step {
-                Step::Phase(range) => self.phase(rules, range.clone()),
+                Step::Phase(phase) => self.phase(phase),
                 Step::Drop {
                     label,
                     other,
@@ -174,23 +241,27 @@ impl<'a> State<'a> {
         }
     }
 
-    fn phase(&mut self, rules: &RuleSet, range: std::ops::Range<usize>) {
+    fn phase(&mut self, phase: &Phase) {
+        let rules = self.pipeline.rules();
+        self.count_seen(&phase.seen);
         let mut found = Vec::new();
-        let n = self.doc.tokens.len() as u32;
-        // Annotations do not change until the winners act, so the labels starting at each token
-        // are summarised once per phase.
-        let masks = self.label_masks();
-        for index in range.clone() {
-            let rule = &rules.rules[index];
-            let wanted = rule.first.labels.iter().fold(0, |m, &l| m | label_bit(l));
-            for start in 0..n {
-                if !self.may_start(&rule.first, wanted, &masks, start) {
-                    continue;
-                }
+        let mut candidates = Vec::new();
+        let mut offered = vec![NONE; phase.rules.len()];
+        for start in 0..self.doc.tokens.len() as u32 {
+            let at = start as usize;
+            if phase
+                .starts
+                .skips(self.label_bits[at], self.class_bits[at], self.words[at])
+            {
+                continue;
+            }
+            self.candidates(phase, start, &mut offered, &mut candidates);
+            for &index in &candidates {
+                let rule = &rules.rules[index as usize];
                 if let Some((last, captures)) = self.longest(&rule.root, start) {
                     if last > start {
                         found.push(Found {
-                            rule: index as u32,
+                            rule: index,
                             first: start,
                             last,
                             captures,
@@ -199,32 +270,32 @@ impl<'a> State<'a> {
                 }
             }
         }
-        let live = if rules.rules[range.clone()]
-            .iter()
-            .any(|r| !r.unless.is_empty())
-        {
-            self.live_spans()
-        } else {
-            Vec::new()
-        };
-        found.retain(|f| {
-            let rule = &rules.rules[f.rule as usize];
-            let keep = rule
-                .unless
-                .iter()
-                .all(|&(label, inside)| !conflicts(&live, label, inside, f.first, f.last));
-            if !keep {
-                if let Some(losses) = &mut self.losses {
-                    losses.push(Loss {
-                        rule: f.rule,
-                        first: f.first,
-                        last: f.last,
-                        beaten_by: None,
+        if phase.unless {
+            found.retain(|f| {
+                let keep = rules.rules[f.rule as usize]
+                    .unless
+                    .iter()
+                    .all(|&(label, inside)| {
+                        let around = if inside {
+                            Around::Contains
+                        } else {
+                            Around::Overlaps
+                        };
+                        !self.any_around(label, f.first, f.last, around)
                     });
+                if !keep {
+                    if let Some(losses) = &mut self.losses {
+                        losses.push(Loss {
+                            rule: f.rule,
+                            first: f.first,
+                            last: f.last,
+                            beaten_by: None,
+                        });
+                    }
                 }
-            }
-            keep
-        });
+                keep
+            });
+        }
         found.sort_by_key(|f| (std::cmp::Reverse(f.last - f.first), f.rule, f.first));
         // Winners never overlap, so each token has at most one: `owner` holds the index (in
         // `winners`) of the winner covering it, and the earliest winner a match overlaps is the
@@ -254,58 +325,92 @@ impl<'a> State<'a> {
         }
         winners.sort_by_key(|f| f.first);
         for f in winners {
-            self.act(rules, &f);
+            self.act(&f);
         }
     }
 
-    /// For each token, a bit per label (modulo 64) of the live annotations that start there.
-    fn label_masks(&self) -> Vec<u64> {
-        self.starts
-            .iter()
-            .map(|ids| {
-                ids.iter()
-                    .map(|&id| &self.annotations[id as usize])
-                    .filter(|a| a.alive)
-                    .fold(0, |m, a| m | label_bit(a.label))
-            })
-            .collect()
-    }
-
-    /// `(label, first, last)` of every live annotation, sorted, for [`conflicts`].
-    fn live_spans(&self) -> Vec<(Label, u32, u32)> {
-        let mut spans: Vec<_> = self
-            .annotations
-            .iter()
-            .filter(|a| a.alive)
-            .map(|a| (a.label, a.first, a.last))
-            .collect();
-        spans.sort_unstable();
-        spans
-    }
-
-    /// Whether a rule with first set `first` can start at `pos`; `wanted` holds the bits of
-    /// `first.labels` and `masks` the bits of the labels starting at each token.
-    fn may_start(&self, first: &FirstSet, wanted: u64, masks: &[u64], pos: u32) -> bool {
-        if first.anything {
-            return true;
+    /// Counts the texts of the live annotations of `labels`, for `[seen=LABEL]` filters (the
+    /// annotations do not change while a phase matches).
+    fn count_seen(&mut self, labels: &[Label]) {
+        self.seen.clear();
+        if labels.is_empty() {
+            return;
         }
-        let Some(token) = self.doc.tokens.get(pos as usize) else {
-            return false;
-        };
-        if first.classes.iter().any(|c| class_matches(*c, token)) {
-            return true;
-        }
-        if !first.literals.is_empty() {
-            let text = &self.doc.text[token.range()];
-            if first.literals.iter().any(|l| l == text) {
-                return true;
+        let doc: &'a Normalized = self.doc;
+        for a in &self.annotations {
+            if a.alive && labels.contains(&a.label) {
+                let text = doc.token_text(a.first as usize, a.last as usize);
+                *self.seen.entry((a.label, text)).or_default() += 1;
             }
         }
-        masks.get(pos as usize).is_some_and(|&m| m & wanted != 0)
-            && self.starts[pos as usize].iter().any(|&id| {
+    }
+
+    /// The rules of `phase` that can start at `pos`, each once, into `out`; `offered` holds the
+    /// last start each rule (by its index in the phase) was offered.
+    fn candidates(&self, phase: &Phase, pos: u32, offered: &mut [u32], out: &mut Vec<u32>) {
+        out.clear();
+        let mut offer = |ids: &[u32]| {
+            for &id in ids {
+                let slot = &mut offered[id as usize - phase.rules.start];
+                if *slot != pos {
+                    *slot = pos;
+                    out.push(id);
+                }
+            }
+        };
+        let index = &phase.starts;
+        offer(&index.anywhere);
+        let classes = self.class_bits[pos as usize];
+        for (class, ids) in &index.by_class {
+            if classes & class_bit(*class) != 0 {
+                offer(ids);
+            }
+        }
+        let word = self.words[pos as usize];
+        if word != NO_WORD {
+            for &(w, id) in &index.by_word {
+                if w == word {
+                    offer(std::slice::from_ref(&id));
+                }
+            }
+        }
+        for id in self.starting_at(pos) {
+            let a = &self.annotations[id as usize];
+            if a.alive {
+                if let Some(ids) = index.by_label.get(a.label.0 as usize) {
+                    offer(ids);
+                }
+            }
+        }
+    }
+
+    /// Whether a live annotation of `label` lies `around` the span `[first, last)`.
+    fn any_around(&self, label: Label, first: u32, last: u32, around: Around) -> bool {
+        let reach = self.reach.get(label.0 as usize).copied().unwrap_or(0);
+        if reach == 0 || first >= last {
+            return false;
+        }
+        // Where such an annotation can start, given that it spans at most `reach` tokens.
+        let (from, to) = match around {
+            Around::Contains | Around::StrictlyContains => (last.saturating_sub(reach), first),
+            Around::Overlaps | Around::OverlapsOther => {
+                ((first + 1).saturating_sub(reach), last - 1)
+            }
+        };
+        (from..=to).any(|pos| {
+            self.starting_at(pos).any(|id| {
                 let a = &self.annotations[id as usize];
-                a.alive && first.labels.contains(&a.label)
+                let same = (a.first, a.last) == (first, last);
+                a.alive
+                    && a.label == label
+                    && match around {
+                        Around::Contains => a.first <= first && last <= a.last,
+                        Around::StrictlyContains => a.first <= first && last <= a.last && !same,
+                        Around::Overlaps => first < a.last && a.first < last,
+                        Around::OverlapsOther => first < a.last && a.first < last && !same,
+                    }
             })
+        })
     }
 
     /// The longest match of `compiled` at `start`, with its captures.
@@ -339,11 +444,7 @@ impl<'a> State<'a> {
         let tokens = &self.doc.tokens;
         match node {
             Node::Label(label, filters) => {
-                for &id in self
-                    .starts
-                    .get(pos as usize)
-                    .map_or(&[][..], |v| v.as_slice())
-                {
+                for id in self.starting_at(pos) {
                     let a = &self.annotations[id as usize];
                     if a.alive
                         && a.label == *label
@@ -502,33 +603,25 @@ impl<'a> State<'a> {
                 .iter()
                 .filter(|t| t.kind == TokenKind::Word)
                 .all(|t| t.capitalised),
-            CompiledFilter::Has(key) => self.attr(id, key).is_some(),
-            CompiledFilter::Lacks(key) => self.attr(id, key).is_none(),
-            CompiledFilter::Equals(key, value) => self.attr_values(id, key).any(|v| v == value),
-            CompiledFilter::NotEquals(key, value) => !self.attr_values(id, key).any(|v| v == value),
+            CompiledFilter::Attr(test) => match a.source {
+                Source::Gazetteer(key) => {
+                    self.pipeline
+                        .facts()
+                        .holds(self.pipeline.matcher(), key, a.label, *test)
+                }
+                Source::Rule(_) => self.pipeline.rules().attr_tests[*test as usize]
+                    .holds(a.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            },
             CompiledFilter::Seen(label) => {
-                let text = self.text(id);
-                self.annotations.iter().enumerate().any(|(other, b)| {
-                    other as u32 != id
-                        && b.alive
-                        && b.label == *label
-                        && self.text(other as u32) == text
-                })
+                let count = self.seen.get(&(*label, self.text(id))).copied();
+                // The annotation itself is not another sighting.
+                count.unwrap_or(0) > u32::from(a.label == *label)
             }
         }
     }
 
-    /// Every value of `key` on annotation `id` (one per gazetteer entry behind it).
-    fn attr_values<'s>(&'s self, id: u32, key: &'s str) -> Box<dyn Iterator<Item = &'s str> + 's> {
-        let a = &self.annotations[id as usize];
-        if let Some((_, v)) = a.attrs.iter().find(|(k, _)| k == key) {
-            return Box::new(std::iter::once(v.as_str()));
-        }
-        Box::new(self.entries(id).filter_map(move |e| e.attr(key)))
-    }
-
-    fn act(&mut self, rules: &RuleSet, found: &Found) {
-        let rule = &rules.rules[found.rule as usize];
+    fn act(&mut self, found: &Found) {
+        let rule = &self.pipeline.rules().rules[found.rule as usize];
         for action in &rule.actions {
             match action {
                 CompiledAction::Emit {
@@ -553,11 +646,7 @@ impl<'a> State<'a> {
                         if first == last {
                             continue;
                         }
-                        let exists = self.starts[first as usize].iter().any(|&id| {
-                            let a = &self.annotations[id as usize];
-                            a.alive && a.label == *label && a.last == last
-                        });
-                        if !exists {
+                        if self.find(*label, first, last).is_none() {
                             self.add(Annotation {
                                 label: *label,
                                 first,
@@ -597,7 +686,7 @@ impl<'a> State<'a> {
 
     /// The live annotation with this label and span.
     pub fn find(&self, label: Label, first: u32, last: u32) -> Option<u32> {
-        self.starts[first as usize].iter().copied().find(|&id| {
+        self.starting_at(first).find(|&id| {
             let a = &self.annotations[id as usize];
             a.alive && a.label == label && a.last == last
         })
@@ -624,56 +713,22 @@ impl<'a> State<'a> {
     }
 
     fn drop(&mut self, label: Label, other: Label, overlapping: bool) {
-        let outer: Vec<(u32, u32)> = self
-            .annotations
-            .iter()
-            .filter(|a| a.alive && a.label == other)
-            .map(|a| (a.first, a.last))
+        let around = if overlapping {
+            Around::OverlapsOther
+        } else {
+            Around::StrictlyContains
+        };
+        // Decided before any is dropped, so `drop X inside X` sees every X.
+        let doomed: Vec<usize> = (0..self.annotations.len())
+            .filter(|&id| {
+                let a = &self.annotations[id];
+                a.alive && a.label == label && self.any_around(other, a.first, a.last, around)
+            })
             .collect();
-        for a in self
-            .annotations
-            .iter_mut()
-            .filter(|a| a.alive && a.label == label)
-        {
-            let hit = outer.iter().any(|&(f, l)| {
-                if overlapping {
-                    a.first < l && f < a.last && (f, l) != (a.first, a.last)
-                } else {
-                    f <= a.first && a.last <= l && (f, l) != (a.first, a.last)
-                }
-            });
-            if hit {
-                a.alive = false;
-            }
+        for id in doomed {
+            self.annotations[id].alive = false;
         }
     }
-}
-
-/// Whether a live annotation `label` contains (`inside`) or overlaps the span `[first, last)`;
-/// `live` is sorted by label, as [`State::live_spans`] makes it.
-fn conflicts(
-    live: &[(Label, u32, u32)],
-    label: Label,
-    inside: bool,
-    first: u32,
-    last: u32,
-) -> bool {
-    let from = live.partition_point(|s| s.0 < label);
-    live[from..]
-        .iter()
-        .take_while(|s| s.0 == label)
-        .any(|&(_, a_first, a_last)| {
-            if inside {
-                a_first <= first && last <= a_last
-            } else {
-                first < a_last && a_first < last
-            }
-        })
-}
-
-/// The bit of `label` in a per-token label mask (labels beyond 64 share bits: a prefilter only).
-fn label_bit(label: Label) -> u64 {
-    1 << (label.0 % 64)
 }
 
 fn line_ends(doc: &Normalized) -> Vec<u32> {
@@ -688,6 +743,25 @@ fn line_ends(doc: &Normalized) -> Vec<u32> {
     }
     ends
 }
+
+/// The bits ([`class_bit`]) of the classes token `t` belongs to.
+fn token_classes(t: &crate::text::Token) -> u8 {
+    CLASSES
+        .iter()
+        .filter(|&&c| class_matches(c, t))
+        .fold(0, |bits, &c| bits | class_bit(c))
+}
+
+const CLASSES: [Class; 8] = [
+    Class::Any,
+    Class::Word,
+    Class::Cap,
+    Class::Name,
+    Class::Lower,
+    Class::Upper,
+    Class::Num,
+    Class::Punct,
+];
 
 fn class_matches(class: Class, t: &crate::text::Token) -> bool {
     match class {

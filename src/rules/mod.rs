@@ -4,6 +4,7 @@
 //! (labels, captures) and [`engine`] runs it over a document.
 
 pub mod engine;
+pub mod facts;
 pub mod parse;
 
 use std::path::Path;
@@ -35,10 +36,8 @@ pub enum Node {
 /// A filter with its label names resolved.
 #[derive(Debug, Clone)]
 pub enum CompiledFilter {
-    Equals(String, String),
-    NotEquals(String, String),
-    Has(String),
-    Lacks(String),
+    /// An attribute test, by its index in [`RuleSet::attr_tests`].
+    Attr(u16),
     Capitalised,
     AllCapitalised,
     LowerCase,
@@ -46,6 +45,29 @@ pub enum CompiledFilter {
     /// `[min=N]` / `[max=N]`: the annotation spans at least / at most N tokens.
     MinTokens(u32),
     MaxTokens(u32),
+}
+
+/// A test of an annotation's attributes. A gazetteer annotation has the attributes of every
+/// entry behind it, so `Equals` asks whether any entry has the value and `NotEquals` whether none
+/// has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttrTest {
+    Equals(String, String),
+    NotEquals(String, String),
+    Has(String),
+    Lacks(String),
+}
+
+impl AttrTest {
+    /// The test over an annotation's `(key, value)` attributes.
+    pub fn holds<'v>(&self, mut attrs: impl Iterator<Item = (&'v str, &'v str)>) -> bool {
+        match self {
+            AttrTest::Equals(k, v) => attrs.any(|(a, b)| a == k && b == v),
+            AttrTest::NotEquals(k, v) => !attrs.any(|(a, b)| a == k && b == v),
+            AttrTest::Has(k) => attrs.any(|(a, _)| a == k),
+            AttrTest::Lacks(k) => !attrs.any(|(a, _)| a == k),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -95,7 +117,7 @@ pub struct Rule {
 #[derive(Debug, Clone)]
 pub enum Step {
     /// A phase: these rules compete with one another.
-    Phase(std::ops::Range<usize>),
+    Phase(Phase),
     Drop {
         label: Label,
         other: Label,
@@ -110,6 +132,10 @@ pub struct RuleSet {
     pub steps: Vec<Step>,
     /// `(origin, step index)` of each `drop` statement, for `explain`.
     pub drops: Vec<Origin>,
+    /// The literal words rules can start with.
+    pub first_words: FirstWords,
+    /// Every distinct attribute test of the rules, indexed by [`CompiledFilter::Attr`].
+    pub attr_tests: Vec<AttrTest>,
 }
 
 impl RuleSet {
@@ -160,7 +186,12 @@ impl RuleSet {
                     }
                     Statement::Rule(syntax) => {
                         let origin = syntax.origin.clone();
-                        let rule = compile(syntax, labels).map_err(|message| Error::Rule {
+                        let mut compiler = Compiler {
+                            labels,
+                            attr_tests: &mut set.attr_tests,
+                            names: Vec::new(),
+                        };
+                        let rule = compiler.rule(syntax).map_err(|message| Error::Rule {
                             file: file.clone(),
                             line: origin.line,
                             message,
@@ -191,132 +222,321 @@ impl RuleSet {
 
     fn close_phase(&mut self, start: usize) {
         if self.rules.len() > start {
-            self.steps.push(Step::Phase(start..self.rules.len()));
-        }
-    }
-}
-
-fn compile(syntax: parse::RuleSyntax, labels: &mut Labels) -> Result<Rule, String> {
-    let mut names: Vec<String> = Vec::new();
-    let root = compile_pattern(&syntax.pattern, labels, &mut names)?;
-    let index = |name: &str| names.iter().position(|n| n == name).map(|i| i as u16);
-    let mut actions = Vec::new();
-    for action in syntax.actions {
-        actions.push(match action {
-            Action::Emit {
-                label,
-                capture,
-                attrs,
-            } => CompiledAction::Emit {
-                label: labels.intern(&label),
-                capture: capture.as_deref().and_then(index),
-                attrs: attrs
-                    .into_iter()
-                    .map(|(k, v)| {
-                        let v = match v {
-                            Value::Literal(s) => CompiledValue::Literal(s),
-                            Value::Capture(n, a) => {
-                                CompiledValue::Capture(index(&n).unwrap_or(u16::MAX), a)
-                            }
-                        };
-                        (k, v)
-                    })
-                    .collect(),
-            },
-            Action::Hold { person, role } => CompiledAction::Hold {
-                person: index(&person).unwrap_or(u16::MAX),
-                role: index(&role).unwrap_or(u16::MAX),
-                person_label: labels.intern("PER"),
-                role_label: labels.intern("ROLE"),
-            },
-        });
-    }
-    let unless = syntax
-        .unless
-        .iter()
-        .map(|u| match u {
-            Unless::Overlaps(l) => (labels.intern(l), false),
-            Unless::Inside(l) => (labels.intern(l), true),
-        })
-        .collect();
-    let mut first = FirstSet::default();
-    if !first_set(&root, &mut first) {
-        first.anything = true;
-    }
-    Ok(Rule {
-        name: syntax.name,
-        origin: syntax.origin,
-        root,
-        first,
-        actions,
-        unless,
-    })
-}
-
-fn compile_pattern(
-    p: &Pattern,
-    labels: &mut Labels,
-    names: &mut Vec<String>,
-) -> Result<Node, String> {
-    let all = |items: &[Pattern], labels: &mut Labels, names: &mut Vec<String>| {
-        items
-            .iter()
-            .map(|i| compile_pattern(i, labels, names))
-            .collect::<Result<Vec<_>, _>>()
-    };
-    Ok(match p {
-        Pattern::Label(name, filters) => Node::Label(
-            labels.intern(name),
-            filters
+            let rules = start..self.rules.len();
+            let starts = StartIndex::new(&self.rules[rules.clone()], start, &mut self.first_words);
+            let seen = seen_labels(&self.rules[rules.clone()]);
+            let unless = self.rules[rules.clone()]
                 .iter()
-                .map(|f| {
-                    let f = match f {
-                        Filter::Equals(k, v) if k == "min" || k == "max" => {
-                            let n: u32 = v
-                                .parse()
-                                .map_err(|_| format!("`[{k}={v}]` needs a number of tokens"))?;
-                            if k == "min" {
-                                CompiledFilter::MinTokens(n)
-                            } else {
-                                CompiledFilter::MaxTokens(n)
-                            }
-                        }
-                        Filter::Equals(k, v) => CompiledFilter::Equals(k.clone(), v.clone()),
-                        Filter::NotEquals(k, v) => CompiledFilter::NotEquals(k.clone(), v.clone()),
-                        Filter::Has(k) => CompiledFilter::Has(k.clone()),
-                        Filter::Lacks(k) => CompiledFilter::Lacks(k.clone()),
-                        Filter::Capitalised => CompiledFilter::Capitalised,
-                        Filter::AllCapitalised => CompiledFilter::AllCapitalised,
-                        Filter::LowerCase => CompiledFilter::LowerCase,
-                        Filter::Seen(l) => CompiledFilter::Seen(labels.intern(l)),
-                    };
-                    Ok(f)
-                })
-                .collect::<Result<_, String>>()?,
-        ),
-        Pattern::Literal(words) => Node::Literal(words.clone()),
-        Pattern::Class(c) => Node::Class(*c),
-        Pattern::LineStart => Node::LineStart,
-        Pattern::LineEnd => Node::LineEnd,
-        Pattern::Seq(items) => Node::Seq(all(items, labels, names)?),
-        Pattern::Alt(items) => Node::Alt(all(items, labels, names)?),
-        Pattern::Repeat { inner, min, max } => Node::Repeat {
-            inner: Box::new(compile_pattern(inner, labels, names)?),
-            min: *min,
-            max: *max,
-        },
-        Pattern::Capture(name, inner) => {
-            let id = match names.iter().position(|n| n == name) {
-                Some(i) => i,
-                None => {
-                    names.push(name.clone());
-                    names.len() - 1
-                }
-            };
-            Node::Capture(id as u16, Box::new(compile_pattern(inner, labels, names)?))
+                .any(|r| !r.unless.is_empty());
+            self.steps.push(Step::Phase(Phase {
+                rules,
+                starts,
+                seen,
+                unless,
+            }));
         }
-        Pattern::Not(inner) => Node::Not(Box::new(compile_pattern(inner, labels, names)?)),
-    })
+    }
+}
+
+/// A phase's rules and what the engine precomputes about them.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub rules: std::ops::Range<usize>,
+    pub starts: StartIndex,
+    /// Labels that `[seen=LABEL]` filters of this phase look up.
+    pub seen: Vec<Label>,
+    /// Whether any rule of the phase has an `unless` clause.
+    pub unless: bool,
+}
+
+/// Which rules of a phase can start at a token, looked up from what the token is and what
+/// starts there, so a token is offered only to the few rules that can match it rather than to
+/// every rule of the phase.
+#[derive(Debug, Clone, Default)]
+pub struct StartIndex {
+    /// Rules that can start anywhere.
+    pub anywhere: Vec<u32>,
+    /// Rules by the label (its id) they can start with.
+    pub by_label: Vec<Vec<u32>>,
+    pub by_class: Vec<(Class, Vec<u32>)>,
+    /// `(first word id, rule)`, for rules that can start with a literal word.
+    pub by_word: Vec<(u16, u32)>,
+    /// Bits of the labels ([`label_bit`]), classes ([`class_bit`]) and first words
+    /// ([`word_bit`]) above: a token whose bits miss all three is skipped at once.
+    pub label_bits: u64,
+    pub class_bits: u8,
+    pub word_bits: u64,
+}
+
+impl StartIndex {
+    /// The index of `rules`, whose ids start at `offset`; their first words join `words`.
+    fn new(rules: &[Rule], offset: usize, words: &mut FirstWords) -> StartIndex {
+        let mut index = StartIndex::default();
+        for (i, rule) in rules.iter().enumerate() {
+            let id = (offset + i) as u32;
+            if rule.first.anything {
+                index.anywhere.push(id);
+                continue;
+            }
+            for &label in &rule.first.labels {
+                let slot = label.0 as usize;
+                if index.by_label.len() <= slot {
+                    index.by_label.resize(slot + 1, Vec::new());
+                }
+                index.by_label[slot].push(id);
+                index.label_bits |= label_bit(label);
+            }
+            for &class in &rule.first.classes {
+                match index.by_class.iter_mut().find(|(c, _)| *c == class) {
+                    Some((_, ids)) => ids.push(id),
+                    None => index.by_class.push((class, vec![id])),
+                }
+                index.class_bits |= class_bit(class);
+            }
+            for word in &rule.first.literals {
+                let word = words.intern(word);
+                index.by_word.push((word, id));
+                index.word_bits |= word_bit(word);
+            }
+        }
+        index
+    }
+
+    /// Whether nothing of a token with these bits can start a rule of the phase.
+    pub fn skips(&self, labels: u64, classes: u8, word: u16) -> bool {
+        self.anywhere.is_empty()
+            && labels & self.label_bits == 0
+            && classes & self.class_bits == 0
+            && (word == NO_WORD || word_bit(word) & self.word_bits == 0)
+    }
+}
+
+/// The literal words rules start with, numbered, so each token is looked up once per document.
+#[derive(Debug, Clone, Default)]
+pub struct FirstWords {
+    words: Vec<String>,
+    /// A bit per first byte of the words: most tokens are ruled out without comparing.
+    first_bytes: [u64; 4],
+}
+
+/// A token that is none of the first words.
+pub const NO_WORD: u16 = u16::MAX;
+
+impl FirstWords {
+    fn intern(&mut self, word: &str) -> u16 {
+        if let Some(i) = self.words.iter().position(|w| w == word) {
+            return i as u16;
+        }
+        if let Some(&b) = word.as_bytes().first() {
+            self.first_bytes[b as usize / 64] |= 1 << (b % 64);
+        }
+        self.words.push(word.to_string());
+        // Ids saturate rather than wrap: words sharing the last id only offer rules tokens they
+        // then fail to match.
+        (self.words.len() - 1).min(NO_WORD as usize - 1) as u16
+    }
+
+    /// The id of the first word `text` is, or [`NO_WORD`].
+    pub fn id(&self, text: &str) -> u16 {
+        let Some(&b) = text.as_bytes().first() else {
+            return NO_WORD;
+        };
+        if self.first_bytes[b as usize / 64] & (1 << (b % 64)) == 0 {
+            return NO_WORD;
+        }
+        self.words
+            .iter()
+            .position(|w| w == text)
+            .map_or(NO_WORD, |i| i.min(NO_WORD as usize - 1) as u16)
+    }
+}
+
+/// The bit of a label in per-token label masks (labels beyond 64 share bits: a prefilter only).
+pub fn label_bit(label: Label) -> u64 {
+    1 << (label.0 % 64)
+}
+
+/// The bit of a first word in a phase's word mask (a prefilter, like [`label_bit`]).
+fn word_bit(word: u16) -> u64 {
+    1 << (word % 64)
+}
+
+/// The bit of a token class in per-token class masks.
+pub fn class_bit(class: Class) -> u8 {
+    1 << (class as u8)
+}
+
+/// The labels `[seen=LABEL]` filters refer to in `rules`.
+fn seen_labels(rules: &[Rule]) -> Vec<Label> {
+    fn visit(node: &Node, out: &mut Vec<Label>) {
+        match node {
+            Node::Label(_, filters) => {
+                for f in filters {
+                    if let CompiledFilter::Seen(l) = f {
+                        if !out.contains(l) {
+                            out.push(*l);
+                        }
+                    }
+                }
+            }
+            Node::Seq(items) | Node::Alt(items) => items.iter().for_each(|n| visit(n, out)),
+            Node::Repeat { inner, .. } | Node::Capture(_, inner) | Node::Not(inner) => {
+                visit(inner, out)
+            }
+            Node::Literal(_) | Node::Class(_) | Node::LineStart | Node::LineEnd => {}
+        }
+    }
+    let mut out = Vec::new();
+    for rule in rules {
+        visit(&rule.root, &mut out);
+    }
+    out
+}
+
+/// Compiles one rule: resolves label names, capture names and attribute tests.
+struct Compiler<'c> {
+    labels: &'c mut Labels,
+    attr_tests: &'c mut Vec<AttrTest>,
+    /// The rule's capture names, indexed by capture id.
+    names: Vec<String>,
+}
+
+impl Compiler<'_> {
+    fn rule(&mut self, syntax: parse::RuleSyntax) -> Result<Rule, String> {
+        let root = self.pattern(&syntax.pattern)?;
+        let names = std::mem::take(&mut self.names);
+        let labels = &mut *self.labels;
+        let index = |name: &str| names.iter().position(|n| n == name).map(|i| i as u16);
+        let mut actions = Vec::new();
+        for action in syntax.actions {
+            actions.push(match action {
+                Action::Emit {
+                    label,
+                    capture,
+                    attrs,
+                } => CompiledAction::Emit {
+                    label: labels.intern(&label),
+                    capture: capture.as_deref().and_then(index),
+                    attrs: attrs
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let v = match v {
+                                Value::Literal(s) => CompiledValue::Literal(s),
+                                Value::Capture(n, a) => {
+                                    CompiledValue::Capture(index(&n).unwrap_or(u16::MAX), a)
+                                }
+                            };
+                            (k, v)
+                        })
+                        .collect(),
+                },
+                Action::Hold { person, role } => CompiledAction::Hold {
+                    person: index(&person).unwrap_or(u16::MAX),
+                    role: index(&role).unwrap_or(u16::MAX),
+                    person_label: labels.intern("PER"),
+                    role_label: labels.intern("ROLE"),
+                },
+            });
+        }
+        let unless = syntax
+            .unless
+            .iter()
+            .map(|u| match u {
+                Unless::Overlaps(l) => (labels.intern(l), false),
+                Unless::Inside(l) => (labels.intern(l), true),
+            })
+            .collect();
+        let mut first = FirstSet::default();
+        if !first_set(&root, &mut first) {
+            first.anything = true;
+        }
+        Ok(Rule {
+            name: syntax.name,
+            origin: syntax.origin,
+            root,
+            first,
+            actions,
+            unless,
+        })
+    }
+
+    fn pattern(&mut self, p: &Pattern) -> Result<Node, String> {
+        Ok(match p {
+            Pattern::Label(name, filters) => Node::Label(
+                self.labels.intern(name),
+                filters
+                    .iter()
+                    .map(|f| {
+                        let f = match f {
+                            Filter::Equals(k, v) if k == "min" || k == "max" => {
+                                let n: u32 = v
+                                    .parse()
+                                    .map_err(|_| format!("`[{k}={v}]` needs a number of tokens"))?;
+                                if k == "min" {
+                                    CompiledFilter::MinTokens(n)
+                                } else {
+                                    CompiledFilter::MaxTokens(n)
+                                }
+                            }
+                            Filter::Equals(k, v) => {
+                                self.attr_test(AttrTest::Equals(k.clone(), v.clone()))?
+                            }
+                            Filter::NotEquals(k, v) => {
+                                self.attr_test(AttrTest::NotEquals(k.clone(), v.clone()))?
+                            }
+                            Filter::Has(k) => self.attr_test(AttrTest::Has(k.clone()))?,
+                            Filter::Lacks(k) => self.attr_test(AttrTest::Lacks(k.clone()))?,
+                            Filter::Capitalised => CompiledFilter::Capitalised,
+                            Filter::AllCapitalised => CompiledFilter::AllCapitalised,
+                            Filter::LowerCase => CompiledFilter::LowerCase,
+                            Filter::Seen(l) => CompiledFilter::Seen(self.labels.intern(l)),
+                        };
+                        Ok(f)
+                    })
+                    .collect::<Result<_, String>>()?,
+            ),
+            Pattern::Literal(words) => Node::Literal(words.clone()),
+            Pattern::Class(c) => Node::Class(*c),
+            Pattern::LineStart => Node::LineStart,
+            Pattern::LineEnd => Node::LineEnd,
+            Pattern::Seq(items) => Node::Seq(self.patterns(items)?),
+            Pattern::Alt(items) => Node::Alt(self.patterns(items)?),
+            Pattern::Repeat { inner, min, max } => Node::Repeat {
+                inner: Box::new(self.pattern(inner)?),
+                min: *min,
+                max: *max,
+            },
+            Pattern::Capture(name, inner) => {
+                let id = match self.names.iter().position(|n| n == name) {
+                    Some(i) => i,
+                    None => {
+                        self.names.push(name.clone());
+                        self.names.len() - 1
+                    }
+                };
+                Node::Capture(id as u16, Box::new(self.pattern(inner)?))
+            }
+            Pattern::Not(inner) => Node::Not(Box::new(self.pattern(inner)?)),
+        })
+    }
+
+    fn patterns(&mut self, items: &[Pattern]) -> Result<Vec<Node>, String> {
+        items.iter().map(|i| self.pattern(i)).collect()
+    }
+
+    /// The filter for `test`, numbered once however many rules use it.
+    fn attr_test(&mut self, test: AttrTest) -> Result<CompiledFilter, String> {
+        let index = match self.attr_tests.iter().position(|t| *t == test) {
+            Some(i) => i,
+            None => {
+                self.attr_tests.push(test);
+                self.attr_tests.len() - 1
+            }
+        };
+        u16::try_from(index)
+            .map(CompiledFilter::Attr)
+            .map_err(|_| "more than 65536 distinct attribute filters".to_string())
+    }
 }
 
 /// Adds what `node` can start with to `first`; returns false when it can match empty (then what
