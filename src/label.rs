@@ -15,6 +15,9 @@ pub const MENTION_TYPES: [&str; 4] = ["PER", "ROLE", "ORG", "LOC"];
 pub struct Labels {
     names: Vec<String>,
     ids: HashMap<String, Label>,
+    /// Whether each label is a mention type, decided once at interning: the writer asks for
+    /// every annotation of every document.
+    mention: Vec<bool>,
 }
 
 impl Labels {
@@ -26,6 +29,7 @@ impl Labels {
         let id = Label(u16::try_from(self.names.len()).expect("fewer than 65536 labels"));
         self.names.push(name.to_string());
         self.ids.insert(name.to_string(), id);
+        self.mention.push(MENTION_TYPES.contains(&name));
         id
     }
 
@@ -40,6 +44,6 @@ impl Labels {
 
     /// Whether `label` is one of the output mention types.
     pub fn is_mention(&self, label: Label) -> bool {
-        MENTION_TYPES.contains(&self.name(label))
+        self.mention[label.0 as usize]
     }
 }

@@ -201,10 +201,7 @@ impl Pipeline {
                     None => "gazetteer".into(),
                 }
             }
-            Source::Rule(rule) => {
-                let r = &self.rules.rules[rule as usize];
-                format!("rule:{}@{}", r.name, r.origin)
-            }
+            Source::Rule(rule) => self.rules.rules[rule as usize].source.clone(),
         }
     }
 
@@ -388,12 +385,24 @@ impl Pipeline {
         let doc = state.doc;
         let a = &state.annotations[id as usize];
         let mut out = String::new();
-        let mut i = a.first;
-        while i < a.last {
-            let token = doc.tokens[i as usize];
-            if i > a.first && token.start > doc.tokens[i as usize - 1].end {
+        // Tokens without an expansion are written in display form a run at a time: one
+        // normalisation per run rather than per token. Each piece is preceded by a space where
+        // the text has one.
+        let space_before = |out: &mut String, i: u32| {
+            if i > a.first && doc.tokens[i as usize].start > doc.tokens[i as usize - 1].end {
                 out.push(' ');
             }
+        };
+        let flush = |out: &mut String, from: u32, to: u32| {
+            if from < to {
+                space_before(out, from);
+                let (s, e) = doc.token_span(from as usize, to as usize);
+                out.push_str(&display_form(doc.original_slice(text, s, e)));
+            }
+        };
+        let mut run_start = a.first;
+        let mut i = a.first;
+        while i < a.last {
             let expansion = state
                 .starting_at(i)
                 .filter(|&g| {
@@ -409,29 +418,32 @@ impl Pipeline {
                     Some((g, canonical))
                 })
                 .max_by_key(|(g, _)| state.annotations[*g as usize].last);
-            match expansion {
-                Some((g, canonical)) => {
-                    out.push_str(canonical);
-                    i = state.annotations[g as usize].last;
-                }
-                _ => {
-                    let (s, e) = doc.token_span(i as usize, i as usize + 1);
-                    out.push_str(&display_form(doc.original_slice(text, s, e)));
-                    i += 1;
-                }
-            }
+            let Some((g, canonical)) = expansion else {
+                i += 1;
+                continue;
+            };
+            flush(&mut out, run_start, i);
+            space_before(&mut out, i);
+            out.push_str(canonical);
+            i = state.annotations[g as usize].last;
+            run_start = i;
         }
+        flush(&mut out, run_start, a.last);
         out
     }
 }
 
 fn format_detail(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
+    let mut out = String::new();
+    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+    }
+    out
 }
 
 /// `2025` for a place the text says a unit is now part of (`nay là`, `nay thuộc`, `(nay …`),

@@ -304,3 +304,23 @@ fn abbreviations_expand_in_canonical() {
     assert!(has(&found, "ORG", "UBMTTQ VN huyện"));
     assert!(has(&found, "LOC", "VN"));
 }
+
+#[test]
+fn canonical_forms_spell_out_ampersands_and_keep_single_spaces() {
+    let found = annotate("Trưởng Phòng Tài chính & Kế hoạch huyện, Trung sỹ  Ban TVTU");
+    let canonical = |text: &str| {
+        found
+            .mentions
+            .iter()
+            .find(|m| m.text == text)
+            .map(|m| m.canonical.clone())
+    };
+    assert_eq!(
+        canonical("Trưởng Phòng Tài chính & Kế hoạch huyện").as_deref(),
+        Some("Trưởng Phòng Tài chính và Kế hoạch huyện")
+    );
+    assert_eq!(
+        canonical("Trung sỹ  Ban TVTU").as_deref(),
+        Some("Trung sĩ Ban Thường vụ Tỉnh ủy")
+    );
+}

@@ -106,6 +106,8 @@ pub struct FirstSet {
 pub struct Rule {
     pub name: String,
     pub origin: Origin,
+    /// `rule:NAME@file:line`, as the `source` column writes it.
+    pub source: String,
     pub root: Node,
     pub first: FirstSet,
     pub actions: Vec<CompiledAction>,
@@ -451,6 +453,7 @@ impl Compiler<'_> {
             first.anything = true;
         }
         Ok(Rule {
+            source: format!("rule:{}@{}", syntax.name, syntax.origin),
             name: syntax.name,
             origin: syntax.origin,
             root,
