@@ -120,7 +120,7 @@ impl Pipeline {
     ) -> Result<Pipeline, Error> {
         let matcher = Matcher::new(&gazetteer, &mut labels)?;
         let places = PlaceIndex::new(&gazetteer);
-        let facts = EntryFacts::new(&rules.attr_tests, &matcher, &gazetteer);
+        let facts = EntryFacts::new(rules.attr_tests.len(), &matcher);
         let (loc, role) = (labels.intern("LOC"), labels.intern("ROLE"));
         Ok(Pipeline {
             labels,

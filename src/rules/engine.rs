@@ -11,7 +11,8 @@ use std::collections::HashMap;
 
 use super::parse::Class;
 use super::{
-    class_bit, label_bit, CompiledAction, CompiledFilter, CompiledValue, Node, Phase, Step, NO_WORD,
+    class_bit, label_bit, word_bit, CompiledAction, CompiledFilter, CompiledValue, Node, Phase,
+    Step, NO_WORD,
 };
 use crate::label::Label;
 use crate::matcher::Hit;
@@ -68,10 +69,10 @@ pub struct State<'a> {
     reach: Vec<u32>,
     /// How many live annotations of a label have a text, for the phase's `[seen=LABEL]` filters.
     seen: HashMap<(Label, &'a str), u32>,
-    /// Per token: the bits of the labels that start there, of its classes, and which rule first
-    /// word it is, so a phase skips tokens none of its rules can start at.
-    label_bits: Vec<u64>,
-    class_bits: Vec<u8>,
+    /// Per token: the bits of its classes, of the first word it is and of the labels that start
+    /// there (see [`label_bit`](super::label_bit)), so a phase skips tokens none of its rules can start at.
+    token_bits: Vec<u64>,
+    /// Per token: which rule first word it is, or [`NO_WORD`].
     words: Vec<u16>,
     /// `(person annotation, role annotation)` pairs from `hold` actions.
     pub holds: Vec<(u32, u32)>,
@@ -135,8 +136,12 @@ impl<'a> State<'a> {
             next: Vec::with_capacity(hits.len() * 2),
             reach: Vec::new(),
             seen: HashMap::new(),
-            label_bits: vec![0; doc.tokens.len() + 1],
-            class_bits: doc.tokens.iter().map(token_classes).collect(),
+            token_bits: doc
+                .tokens
+                .iter()
+                .map(token_classes)
+                .chain(std::iter::once(0))
+                .collect(),
             words: Vec::new(),
             holds: Vec::new(),
             losses: trace.then(Vec::new),
@@ -167,7 +172,7 @@ impl<'a> State<'a> {
         }
         self.last_at[pos] = id;
         self.next.push(NONE);
-        self.label_bits[pos] |= label_bit(annotation.label);
+        self.token_bits[pos] |= label_bit(annotation.label);
         let slot = annotation.label.0 as usize;
         if self.reach.len() <= slot {
             self.reach.resize(slot + 1, 0);
@@ -229,6 +234,11 @@ impl<'a> State<'a> {
             .iter()
             .map(|t| rules.first_words.id(&self.doc.text[t.range()]))
             .collect();
+        for (bits, &word) in self.token_bits.iter_mut().zip(&self.words) {
+            if word != NO_WORD {
+                *bits |= word_bit(word);
+            }
+        }
         for step in &rules.steps {
             match step {
                 Step::Phase(phase) => self.phase(phase),
@@ -249,10 +259,7 @@ impl<'a> State<'a> {
         let mut offered = vec![NONE; phase.rules.len()];
         for start in 0..self.doc.tokens.len() as u32 {
             let at = start as usize;
-            if phase
-                .starts
-                .skips(self.label_bits[at], self.class_bits[at], self.words[at])
-            {
+            if phase.starts.skips(self.token_bits[at]) {
                 continue;
             }
             self.candidates(phase, start, &mut offered, &mut candidates);
@@ -360,7 +367,7 @@ impl<'a> State<'a> {
         };
         let index = &phase.starts;
         offer(&index.anywhere);
-        let classes = self.class_bits[pos as usize];
+        let classes = self.token_bits[pos as usize];
         for (class, ids) in &index.by_class {
             if classes & class_bit(*class) != 0 {
                 offer(ids);
@@ -444,6 +451,9 @@ impl<'a> State<'a> {
         let tokens = &self.doc.tokens;
         match node {
             Node::Label(label, filters) => {
+                if self.token_bits[pos as usize] & label_bit(*label) == 0 {
+                    return;
+                }
                 for id in self.starting_at(pos) {
                     let a = &self.annotations[id as usize];
                     if a.alive
@@ -494,9 +504,14 @@ impl<'a> State<'a> {
                 }
             }
             Node::Seq(items) => self.seq(items, pos, caps, budget, k),
-            Node::Alt(options) => {
+            Node::Alt(options, bits) => {
+                if self.token_bits[pos as usize] & bits == 0 {
+                    return;
+                }
                 for option in options {
-                    self.walk(option, pos, caps, budget, k);
+                    if self.may_match(option, pos) {
+                        self.walk(option, pos, caps, budget, k);
+                    }
                 }
             }
             Node::Repeat { inner, min, max } => {
@@ -528,13 +543,34 @@ impl<'a> State<'a> {
                     },
                 );
             }
-            Node::Not(inner) => {
+            Node::Not(inner, bits) => {
+                if self.token_bits[pos as usize] & bits == 0 {
+                    k(pos, caps);
+                    return;
+                }
                 let mut matched = false;
                 let mut scratch = Vec::new();
                 self.walk(inner, pos, &mut scratch, budget, &mut |_, _| matched = true);
                 if !matched {
                     k(pos, caps);
                 }
+            }
+        }
+    }
+
+    /// Whether `node` may match at `pos`, from the token's bits alone: most steps of a pattern
+    /// fail on the first token, and are ruled out here without being walked.
+    #[inline]
+    fn may_match(&self, node: &Node, pos: u32) -> bool {
+        let bits = self.token_bits[pos as usize];
+        match node {
+            Node::Label(label, _) => bits & label_bit(*label) != 0,
+            Node::Class(class) => bits & class_bit(*class) != 0,
+            Node::Alt(_, needed) => bits & needed != 0,
+            Node::Capture(_, inner) => self.may_match(inner, pos),
+            Node::Repeat { inner, min, .. } => *min == 0 || self.may_match(inner, pos),
+            Node::Literal(_) | Node::Seq(_) | Node::Not(..) | Node::LineStart | Node::LineEnd => {
+                true
             }
         }
     }
@@ -550,6 +586,9 @@ impl<'a> State<'a> {
         match items.split_first() {
             None => k(pos, caps),
             Some((head, rest)) => {
+                if !self.may_match(head, pos) {
+                    return;
+                }
                 self.walk(
                     head,
                     pos,
@@ -573,7 +612,7 @@ impl<'a> State<'a> {
         budget: &Cell<u32>,
         k: &mut dyn FnMut(u32, &mut Vec<Capture>),
     ) {
-        if count < max {
+        if count < max && self.may_match(inner, pos) {
             self.walk(
                 inner,
                 pos,
@@ -607,7 +646,7 @@ impl<'a> State<'a> {
                 Source::Gazetteer(key) => {
                     self.pipeline
                         .facts()
-                        .holds(self.pipeline.matcher(), key, a.label, *test)
+                        .holds(self.pipeline, key, a.label, *test)
                 }
                 Source::Rule(_) => self.pipeline.rules().attr_tests[*test as usize]
                     .holds(a.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
@@ -745,7 +784,7 @@ fn line_ends(doc: &Normalized) -> Vec<u32> {
 }
 
 /// The bits ([`class_bit`]) of the classes token `t` belongs to.
-fn token_classes(t: &crate::text::Token) -> u8 {
+fn token_classes(t: &crate::text::Token) -> u64 {
     CLASSES
         .iter()
         .filter(|&&c| class_matches(c, t))

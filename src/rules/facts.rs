@@ -1,63 +1,66 @@
-//! The rules' attribute tests answered once per pipeline for every gazetteer key and kind, so
-//! matching a document never compares attribute strings for gazetteer annotations (the filters
-//! `unit[!weak, rank!=village]`, `body[generic, cap]` are tried at most tokens).
+//! The rules' attribute tests answered for gazetteer keys, so matching a document never compares
+//! attribute strings for gazetteer annotations (filters such as `unit[!weak, rank!=village]` are
+//! tried at most tokens). Answers are worked out the first time a key is asked about, so start-up
+//! does not pay for the thousands of keys no document uses.
 
-use super::AttrTest;
-use crate::gazetteer::Gazetteer;
+use std::sync::OnceLock;
+
 use crate::label::Label;
-use crate::matcher::Matcher;
+use crate::pipeline::Pipeline;
 
-/// For each `(key group, kind)` of the matcher, which attribute tests hold.
-#[derive(Debug, Clone, Default)]
+/// For each `(key group, kind)` of the matcher, which attribute tests hold, 64 tests a word.
+#[derive(Debug, Default)]
 pub struct EntryFacts {
     /// The slot of each key group's first kind; its other kinds follow.
     base: Vec<u32>,
-    /// `u64` words per slot.
+    /// Words per slot.
     words: usize,
-    bits: Vec<u64>,
+    bits: Vec<OnceLock<u64>>,
 }
 
 impl EntryFacts {
-    /// Evaluates `tests` over the entries behind every key and kind of `matcher`.
-    pub fn new(tests: &[AttrTest], matcher: &Matcher, gazetteer: &Gazetteer) -> EntryFacts {
-        let words = tests.len().div_ceil(64);
-        let mut facts = EntryFacts {
-            base: Vec::with_capacity(matcher.groups.len()),
-            words,
-            bits: Vec::new(),
-        };
+    /// Room for the answers to `tests` tests over every key and kind of `matcher`.
+    pub fn new(tests: usize, matcher: &crate::matcher::Matcher) -> EntryFacts {
+        let mut base = Vec::with_capacity(matcher.groups.len());
+        let mut slots = 0;
         for group in &matcher.groups {
-            facts.base.push((facts.bits.len() / words.max(1)) as u32);
-            for (_, entries) in &group.kinds {
-                let mut slot = vec![0u64; words];
-                for (t, test) in tests.iter().enumerate() {
-                    let attrs = entries.iter().flat_map(|&e| {
-                        gazetteer.entries[e as usize]
-                            .attrs
-                            .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str()))
-                    });
-                    if test.holds(attrs) {
-                        slot[t / 64] |= 1 << (t % 64);
-                    }
-                }
-                facts.bits.extend(slot);
-            }
+            base.push(slots as u32);
+            slots += group.kinds.len();
         }
-        facts
+        let words = tests.div_ceil(64);
+        EntryFacts {
+            base,
+            words,
+            bits: (0..slots * words).map(|_| OnceLock::new()).collect(),
+        }
     }
 
-    /// Whether test `test` holds for the entries of `key` under `label`.
-    pub fn holds(&self, matcher: &Matcher, key: u32, label: Label, test: u16) -> bool {
-        let Some(kind) = matcher.groups[key as usize]
-            .kinds
-            .iter()
-            .position(|(k, _)| *k == label)
-        else {
+    /// Whether attribute test `test` holds for the entries of `key` under `label`.
+    pub fn holds(&self, pipeline: &Pipeline, key: u32, label: Label, test: u16) -> bool {
+        let kinds = &pipeline.matcher().groups[key as usize].kinds;
+        let Some(kind) = kinds.iter().position(|(k, _)| *k == label) else {
             return false;
         };
+        let word = test as usize / 64;
         let slot = self.base[key as usize] as usize + kind;
-        let t = test as usize;
-        self.bits[slot * self.words + t / 64] & (1 << (t % 64)) != 0
+        let bits = self.bits[slot * self.words + word].get_or_init(|| {
+            let entries = &kinds[kind].1;
+            let tests = &pipeline.rules().attr_tests;
+            let gazetteer = pipeline.gazetteer();
+            let mut bits = 0u64;
+            for (bit, test) in tests.iter().skip(word * 64).take(64).enumerate() {
+                let attrs = entries.iter().flat_map(|&e| {
+                    gazetteer.entries[e as usize]
+                        .attrs
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                });
+                if test.holds(attrs) {
+                    bits |= 1 << bit;
+                }
+            }
+            bits
+        });
+        bits & (1 << (test % 64)) != 0
     }
 }

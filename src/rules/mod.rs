@@ -23,14 +23,16 @@ pub enum Node {
     LineStart,
     LineEnd,
     Seq(Vec<Node>),
-    Alt(Vec<Node>),
+    /// Options, and the token bits one of which an option needs to match (see [`start_bits`]).
+    Alt(Vec<Node>, u64),
     Repeat {
         inner: Box<Node>,
         min: u32,
         max: u32,
     },
     Capture(u16, Box<Node>),
-    Not(Box<Node>),
+    /// A negation, and the token bits its inner pattern needs to match.
+    Not(Box<Node>, u64),
 }
 
 /// A filter with its label names resolved.
@@ -191,6 +193,7 @@ impl RuleSet {
                         let mut compiler = Compiler {
                             labels,
                             attr_tests: &mut set.attr_tests,
+                            words: &mut set.first_words,
                             names: Vec::new(),
                         };
                         let rule = compiler.rule(syntax).map_err(|message| Error::Rule {
@@ -263,11 +266,9 @@ pub struct StartIndex {
     pub by_class: Vec<(Class, Vec<u32>)>,
     /// `(first word id, rule)`, for rules that can start with a literal word.
     pub by_word: Vec<(u16, u32)>,
-    /// Bits of the labels ([`label_bit`]), classes ([`class_bit`]) and first words
-    /// ([`word_bit`]) above: a token whose bits miss all three is skipped at once.
-    pub label_bits: u64,
-    pub class_bits: u8,
-    pub word_bits: u64,
+    /// The token bits (see [`label_bit`]) of the labels, classes and first words above: a token
+    /// whose bits miss them all is skipped with one test.
+    pub mask: u64,
 }
 
 impl StartIndex {
@@ -286,30 +287,27 @@ impl StartIndex {
                     index.by_label.resize(slot + 1, Vec::new());
                 }
                 index.by_label[slot].push(id);
-                index.label_bits |= label_bit(label);
+                index.mask |= label_bit(label);
             }
             for &class in &rule.first.classes {
                 match index.by_class.iter_mut().find(|(c, _)| *c == class) {
                     Some((_, ids)) => ids.push(id),
                     None => index.by_class.push((class, vec![id])),
                 }
-                index.class_bits |= class_bit(class);
+                index.mask |= class_bit(class);
             }
             for word in &rule.first.literals {
                 let word = words.intern(word);
                 index.by_word.push((word, id));
-                index.word_bits |= word_bit(word);
+                index.mask |= word_bit(word);
             }
         }
         index
     }
 
-    /// Whether nothing of a token with these bits can start a rule of the phase.
-    pub fn skips(&self, labels: u64, classes: u8, word: u16) -> bool {
-        self.anywhere.is_empty()
-            && labels & self.label_bits == 0
-            && classes & self.class_bits == 0
-            && (word == NO_WORD || word_bit(word) & self.word_bits == 0)
+    /// Whether no rule of the phase can start at a token with these bits.
+    pub fn skips(&self, token_bits: u64) -> bool {
+        self.anywhere.is_empty() && token_bits & self.mask == 0
     }
 }
 
@@ -353,19 +351,24 @@ impl FirstWords {
     }
 }
 
-/// The bit of a label in per-token label masks (labels beyond 64 share bits: a prefilter only).
-pub fn label_bit(label: Label) -> u64 {
-    1 << (label.0 % 64)
-}
+// Token bits: one `u64` per token says what starts there, for the start prefilter and to skip
+// label lookups: bits 0-7 its classes, 8-15 the first word it is, 16-63 the labels of the
+// annotations starting there. Words and labels beyond those bits share them: a bit that is set
+// only means "maybe", and the exact test follows.
 
-/// The bit of a first word in a phase's word mask (a prefilter, like [`label_bit`]).
-fn word_bit(word: u16) -> u64 {
-    1 << (word % 64)
-}
-
-/// The bit of a token class in per-token class masks.
-pub fn class_bit(class: Class) -> u8 {
+/// The bit of a token class.
+pub fn class_bit(class: Class) -> u64 {
     1 << (class as u8)
+}
+
+/// The bit of a first word ([`FirstWords`]).
+pub fn word_bit(word: u16) -> u64 {
+    1 << (8 + word % 8)
+}
+
+/// The bit of a label.
+pub fn label_bit(label: Label) -> u64 {
+    1 << (16 + label.0 % 48)
 }
 
 /// The labels `[seen=LABEL]` filters refer to in `rules`.
@@ -381,8 +384,8 @@ fn seen_labels(rules: &[Rule]) -> Vec<Label> {
                     }
                 }
             }
-            Node::Seq(items) | Node::Alt(items) => items.iter().for_each(|n| visit(n, out)),
-            Node::Repeat { inner, .. } | Node::Capture(_, inner) | Node::Not(inner) => {
+            Node::Seq(items) | Node::Alt(items, _) => items.iter().for_each(|n| visit(n, out)),
+            Node::Repeat { inner, .. } | Node::Capture(_, inner) | Node::Not(inner, _) => {
                 visit(inner, out)
             }
             Node::Literal(_) | Node::Class(_) | Node::LineStart | Node::LineEnd => {}
@@ -399,6 +402,7 @@ fn seen_labels(rules: &[Rule]) -> Vec<Label> {
 struct Compiler<'c> {
     labels: &'c mut Labels,
     attr_tests: &'c mut Vec<AttrTest>,
+    words: &'c mut FirstWords,
     /// The rule's capture names, indexed by capture id.
     names: Vec<String>,
 }
@@ -498,12 +502,23 @@ impl Compiler<'_> {
                     })
                     .collect::<Result<_, String>>()?,
             ),
-            Pattern::Literal(words) => Node::Literal(words.clone()),
+            Pattern::Literal(words) => {
+                if let Some(first) = words.first() {
+                    self.words.intern(first);
+                }
+                Node::Literal(words.clone())
+            }
             Pattern::Class(c) => Node::Class(*c),
             Pattern::LineStart => Node::LineStart,
             Pattern::LineEnd => Node::LineEnd,
             Pattern::Seq(items) => Node::Seq(self.patterns(items)?),
-            Pattern::Alt(items) => Node::Alt(self.patterns(items)?),
+            Pattern::Alt(items) => {
+                let options = self.patterns(items)?;
+                let bits = options
+                    .iter()
+                    .fold(0, |bits, o| bits | start_bits(o, self.words));
+                Node::Alt(options, bits)
+            }
             Pattern::Repeat { inner, min, max } => Node::Repeat {
                 inner: Box::new(self.pattern(inner)?),
                 min: *min,
@@ -519,7 +534,11 @@ impl Compiler<'_> {
                 };
                 Node::Capture(id as u16, Box::new(self.pattern(inner)?))
             }
-            Pattern::Not(inner) => Node::Not(Box::new(self.pattern(inner)?)),
+            Pattern::Not(inner) => {
+                let inner = self.pattern(inner)?;
+                let bits = start_bits(&inner, self.words);
+                Node::Not(Box::new(inner), bits)
+            }
         })
     }
 
@@ -542,6 +561,25 @@ impl Compiler<'_> {
     }
 }
 
+/// The token bits (see [`label_bit`]) one of which must be set where `node` matches, or every bit
+/// when it can match empty or start with any token: a token without them is ruled out at once.
+fn start_bits(node: &Node, words: &FirstWords) -> u64 {
+    match node {
+        Node::Label(label, _) => label_bit(*label),
+        Node::Class(Class::Any) => u64::MAX,
+        Node::Class(class) => class_bit(*class),
+        Node::Literal(w) => match w.first().map(|w| words.id(w)) {
+            Some(id) if id != NO_WORD => word_bit(id),
+            _ => u64::MAX,
+        },
+        Node::Seq(items) => items.first().map_or(u64::MAX, |n| start_bits(n, words)),
+        Node::Alt(_, bits) => *bits,
+        Node::Repeat { inner, min, .. } if *min > 0 => start_bits(inner, words),
+        Node::Capture(_, inner) => start_bits(inner, words),
+        Node::Repeat { .. } | Node::Not(..) | Node::LineStart | Node::LineEnd => u64::MAX,
+    }
+}
+
 /// Adds what `node` can start with to `first`; returns false when it can match empty (then what
 /// follows could start the match too, and the caller treats the rule as starting anywhere).
 fn first_set(node: &Node, first: &mut FirstSet) -> bool {
@@ -558,7 +596,7 @@ fn first_set(node: &Node, first: &mut FirstSet) -> bool {
             first.classes.push(*c);
             true
         }
-        Node::LineStart | Node::LineEnd | Node::Not(_) => false,
+        Node::LineStart | Node::LineEnd | Node::Not(..) => false,
         Node::Seq(items) => {
             for item in items {
                 if first_set(item, first) {
@@ -567,7 +605,7 @@ fn first_set(node: &Node, first: &mut FirstSet) -> bool {
             }
             false
         }
-        Node::Alt(options) => {
+        Node::Alt(options, _) => {
             // Every option adds its first elements, even after one that can match empty.
             let mut never_empty = true;
             for option in options {
