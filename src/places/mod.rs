@@ -208,6 +208,7 @@ impl PlaceIndex {
     /// close together count double. Choices are made in rounds while they unlock others.
     pub fn resolve(&self, queries: &[Query]) -> Vec<Resolution> {
         let candidates: Vec<Vec<usize>> = queries.iter().map(|q| self.candidates(q)).collect();
+        let context = Context::new(queries);
         let mut chosen: Vec<Option<usize>> = candidates
             .iter()
             .map(|c| (c.len() == 1).then(|| c[0]))
@@ -218,8 +219,9 @@ impl PlaceIndex {
                 if chosen[i].is_some() || cands.len() < 2 {
                     continue;
                 }
-                next[i] =
-                    self.best_by(cands, |u| self.support(u, i, queries, &candidates, &chosen));
+                next[i] = self.best_by(cands, |u| {
+                    self.support(u, i, queries, &context, &candidates, &chosen)
+                });
             }
             if next == chosen {
                 break;
@@ -244,7 +246,8 @@ impl PlaceIndex {
                     };
                 }
                 if cands.is_empty() {
-                    return match self.fuzzy(&queries[i], &anchors) {
+                    let nearby: Vec<usize> = context.around(i).filter_map(|j| chosen[j]).collect();
+                    return match self.fuzzy(&queries[i], &nearby) {
                         Some(u) => Resolution::Unit {
                             unit: u,
                             fuzzy: true,
@@ -303,14 +306,13 @@ impl PlaceIndex {
         unit: usize,
         i: usize,
         queries: &[Query],
+        context: &Context,
         candidates: &[Vec<usize>],
         chosen: &[Option<usize>],
     ) -> u32 {
         let mut total = 0;
-        for (j, cands) in candidates.iter().enumerate() {
-            if j == i {
-                continue;
-            }
+        for j in context.around(i) {
+            let cands = &candidates[j];
             let score = match chosen[j] {
                 // The very unit another mention was resolved to (`huyện Vĩnh Thạnh` … `Vĩnh Thạnh`).
                 // (Not across an era the text gives: `tỉnh An Giang (nay là …, tỉnh An Giang)`.)
@@ -376,6 +378,38 @@ impl PlaceIndex {
             [one] => Some(*one),
             _ => None,
         }
+    }
+}
+
+/// Which place mentions count as a mention's context: the [`CONTEXT`] nearest before and after it
+/// in the text. An article's places are all within reach; a book-length document does not make
+/// every place weigh on every other (which would also cost the square of its places).
+struct Context {
+    /// Mention indexes in text order.
+    order: Vec<usize>,
+    /// Each mention's rank in `order`.
+    rank: Vec<usize>,
+}
+
+/// Place mentions on each side that make a mention's context.
+const CONTEXT: usize = 200;
+
+impl Context {
+    fn new(queries: &[Query]) -> Context {
+        let mut order: Vec<usize> = (0..queries.len()).collect();
+        order.sort_by_key(|&i| queries[i].pos);
+        let mut rank = vec![0; queries.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r;
+        }
+        Context { order, rank }
+    }
+
+    /// The mentions in the context of mention `i`, without `i`.
+    fn around(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let r = self.rank[i];
+        let window = r.saturating_sub(CONTEXT)..(r + CONTEXT + 1).min(self.order.len());
+        self.order[window].iter().copied().filter(move |&j| j != i)
     }
 }
 
