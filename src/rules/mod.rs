@@ -311,12 +311,13 @@ impl StartIndex {
     }
 }
 
-/// The literal words rules start with, numbered, so each token is looked up once per document.
+/// The first words of the rules' literals, numbered, so each token is looked up once per
+/// document and patterns test a bit instead of comparing text.
 #[derive(Debug, Clone, Default)]
 pub struct FirstWords {
     words: Vec<String>,
-    /// A bit per first byte of the words: most tokens are ruled out without comparing.
-    first_bytes: [u64; 4],
+    /// Indexes into `words` by first byte: most tokens are ruled out without comparing.
+    by_first_byte: Vec<Vec<u32>>,
 }
 
 /// A token that is none of the first words.
@@ -325,15 +326,17 @@ pub const NO_WORD: u16 = u16::MAX;
 impl FirstWords {
     fn intern(&mut self, word: &str) -> u16 {
         if let Some(i) = self.words.iter().position(|w| w == word) {
-            return i as u16;
+            return word_id(i);
         }
-        if let Some(&b) = word.as_bytes().first() {
-            self.first_bytes[b as usize / 64] |= 1 << (b % 64);
-        }
+        let index = self.words.len();
         self.words.push(word.to_string());
-        // Ids saturate rather than wrap: words sharing the last id only offer rules tokens they
-        // then fail to match.
-        (self.words.len() - 1).min(NO_WORD as usize - 1) as u16
+        if let Some(&b) = word.as_bytes().first() {
+            if self.by_first_byte.len() <= b as usize {
+                self.by_first_byte.resize(b as usize + 1, Vec::new());
+            }
+            self.by_first_byte[b as usize].push(index as u32);
+        }
+        word_id(index)
     }
 
     /// The id of the first word `text` is, or [`NO_WORD`].
@@ -341,14 +344,19 @@ impl FirstWords {
         let Some(&b) = text.as_bytes().first() else {
             return NO_WORD;
         };
-        if self.first_bytes[b as usize / 64] & (1 << (b % 64)) == 0 {
+        let Some(ids) = self.by_first_byte.get(b as usize) else {
             return NO_WORD;
-        }
-        self.words
-            .iter()
-            .position(|w| w == text)
-            .map_or(NO_WORD, |i| i.min(NO_WORD as usize - 1) as u16)
+        };
+        ids.iter()
+            .find(|&&i| self.words[i as usize] == text)
+            .map_or(NO_WORD, |&i| word_id(i as usize))
     }
+}
+
+/// The id of the word at `index`. Ids saturate rather than wrap: words sharing the last id only
+/// offer rules tokens they then fail to match.
+fn word_id(index: usize) -> u16 {
+    index.min(NO_WORD as usize - 1) as u16
 }
 
 // Token bits: one `u64` per token says what starts there, for the start prefilter and to skip
