@@ -785,22 +785,11 @@ fn line_ends(doc: &Normalized) -> Vec<u32> {
 
 /// The bits ([`class_bit`]) of the classes token `t` belongs to.
 fn token_classes(t: &crate::text::Token) -> u64 {
-    CLASSES
+    Class::ALL
         .iter()
         .filter(|&&c| class_matches(c, t))
         .fold(0, |bits, &c| bits | class_bit(c))
 }
-
-const CLASSES: [Class; 8] = [
-    Class::Any,
-    Class::Word,
-    Class::Cap,
-    Class::Name,
-    Class::Lower,
-    Class::Upper,
-    Class::Num,
-    Class::Punct,
-];
 
 fn class_matches(class: Class, t: &crate::text::Token) -> bool {
     match class {
