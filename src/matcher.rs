@@ -5,7 +5,7 @@
 //! matches that start and end on token boundaries are kept; choosing among the rest is the rules'
 //! job, which see every candidate.
 
-use std::collections::HashMap;
+use std::collections::{hash_map, HashMap};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
@@ -43,21 +43,35 @@ pub struct Matcher {
 impl Matcher {
     /// Compiles every entry of `gazetteer`; entry kinds are interned in `labels`.
     pub fn new(gazetteer: &Gazetteer, labels: &mut Labels) -> Result<Matcher, Error> {
-        let mut by_key: HashMap<&str, usize> = HashMap::new();
-        let mut groups: Vec<KeyGroup> = Vec::new();
-        for (index, entry) in gazetteer.entries.iter().enumerate() {
-            let kind = labels.intern(&entry.kind);
-            let slot = *by_key.entry(entry.key.as_str()).or_insert_with(|| {
-                groups.push(KeyGroup {
-                    key: entry.key.clone(),
-                    kinds: Vec::new(),
-                });
-                groups.len() - 1
-            });
-            let group = &mut groups[slot];
-            match group.kinds.iter_mut().find(|(k, _)| *k == kind) {
-                Some((_, entries)) => entries.push(index as u32),
-                None => group.kinds.push((kind, vec![index as u32])),
+        let entries = &gazetteer.entries;
+        let mut by_key: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+        let mut groups: Vec<KeyGroup> = Vec::with_capacity(entries.len());
+        // Entries come in runs of one kind (a file each), so the last label is nearly always
+        // the one wanted: interning it again per entry would hash every kind name.
+        let mut last: Option<(&str, Label)> = None;
+        for (index, entry) in entries.iter().enumerate() {
+            let kind = match last {
+                Some((name, label)) if name == entry.kind => label,
+                _ => labels.intern(&entry.kind),
+            };
+            last = Some((&entry.kind, kind));
+            let index = index as u32;
+            match by_key.entry(entry.key.as_str()) {
+                // Sized for the one kind and entry most keys have.
+                hash_map::Entry::Vacant(slot) => {
+                    slot.insert(groups.len());
+                    groups.push(KeyGroup {
+                        key: entry.key.clone(),
+                        kinds: vec![(kind, vec![index])],
+                    });
+                }
+                hash_map::Entry::Occupied(slot) => {
+                    let group = &mut groups[*slot.get()];
+                    match group.kinds.iter_mut().find(|(k, _)| *k == kind) {
+                        Some((_, entries)) => entries.push(index),
+                        None => group.kinds.push((kind, vec![index])),
+                    }
+                }
             }
         }
         let automaton = AhoCorasick::builder()

@@ -118,8 +118,12 @@ impl Pipeline {
         rules: RuleSet,
         mut labels: Labels,
     ) -> Result<Pipeline, Error> {
-        let matcher = Matcher::new(&gazetteer, &mut labels)?;
-        let places = PlaceIndex::new(&gazetteer);
+        // Both only read the gazetteer: built side by side, start-up waits for the slower one.
+        let (matcher, places) = rayon::join(
+            || Matcher::new(&gazetteer, &mut labels),
+            || PlaceIndex::new(&gazetteer),
+        );
+        let matcher = matcher?;
         let facts = EntryFacts::new(rules.attr_tests.len(), &matcher);
         let (loc, role) = (labels.intern("LOC"), labels.intern("ROLE"));
         Ok(Pipeline {

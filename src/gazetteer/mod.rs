@@ -7,6 +7,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::error::Error;
 use crate::text::match_key;
 
@@ -57,9 +59,17 @@ pub struct Gazetteer {
 impl Gazetteer {
     /// The built-in gazetteers embedded in the binary.
     pub fn builtin() -> Result<Gazetteer, Error> {
+        // The files are parsed in parallel, then applied in load order.
+        let files: Vec<Parsed> = crate::embedded::GAZETTEERS
+            .par_iter()
+            .map(|(name, text)| Parsed::new(name, text))
+            .collect();
         let mut gazetteer = Gazetteer::default();
-        for (name, text) in crate::embedded::GAZETTEERS {
-            gazetteer.add_text(name, text)?;
+        gazetteer
+            .entries
+            .reserve(files.iter().map(Parsed::additions).sum());
+        for file in files {
+            gazetteer.apply(file)?;
         }
         Ok(gazetteer)
     }
@@ -80,81 +90,154 @@ impl Gazetteer {
     }
 
     /// Adds the entries of one file's text; `name` is used in error messages and origins.
+    ///
+    /// On an error, the lines before the failing one stay loaded (`gazetteer check` resumes
+    /// after it).
     pub fn add_text(&mut self, name: &str, text: &str) -> Result<(), Error> {
-        let file: Arc<str> = Arc::from(name);
-        let mut columns: Option<Columns> = None;
-        for (index, line) in text.lines().enumerate() {
-            let line_no = index + 1;
-            let line = line.trim_end_matches('\r');
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let error = |message: String| Error::Gazetteer {
-                file: name.to_string(),
-                line: line_no,
-                message,
-            };
-            let Some(cols) = &columns else {
-                columns = Some(Columns::parse(line).map_err(error)?);
-                continue;
-            };
-            let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
-            if cells.len() > cols.names.len() {
-                return Err(error(format!(
-                    "{} cells but the header has {} columns (a stray tab?)",
-                    cells.len(),
-                    cols.names.len()
-                )));
-            }
-            let cell = |i: usize| cells.get(i).copied().unwrap_or("");
-            let surface = cell(cols.surface);
-            let kind = cell(cols.kind);
-            if surface.is_empty() || kind.is_empty() {
-                return Err(error("`surface` and `kind` must not be empty".into()));
-            }
-            let key = match_key(surface);
-            if key.trim().is_empty() {
-                return Err(error(format!(
-                    "surface {surface:?} has no letters or digits"
-                )));
-            }
-            if let Some(removed) = kind.strip_prefix('-') {
-                let before = self.entries.len();
-                self.entries
-                    .retain(|e| !(e.key == key && e.kind == removed));
-                if self.entries.len() == before {
-                    return Err(error(format!("`-{removed}` removes nothing: no {removed} entry {surface:?} was loaded before")));
+        self.apply(Parsed::new(name, text))
+    }
+
+    /// Applies a parsed file's lines in order, then its error if parsing stopped at one.
+    fn apply(&mut self, file: Parsed<'_>) -> Result<(), Error> {
+        for chunk in file.chunks {
+            for line in chunk.lines {
+                match line {
+                    Line::Add(entry) => self.entries.push(entry),
+                    Line::Remove(removal) => self.remove(&removal, file.name)?,
                 }
-                continue;
             }
-            let canonical = cols
-                .canonical
-                .map(cell)
-                .filter(|c| !c.is_empty() && *c != surface);
-            let attrs = cols
-                .names
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| {
-                    *i != cols.surface && *i != cols.kind && Some(*i) != cols.canonical
-                })
-                .filter(|(i, _)| !cell(*i).is_empty())
-                .map(|(i, n)| (n.clone(), cell(i).to_string()))
-                .collect();
-            self.entries.push(Entry {
-                surface: surface.to_string(),
-                key,
-                kind: kind.to_string(),
-                canonical: canonical.map(str::to_string),
-                attrs,
-                origin: Origin {
-                    file: file.clone(),
-                    line: line_no,
-                },
-            });
+            if let Some(error) = chunk.error {
+                return Err(error);
+            }
         }
         Ok(())
     }
+
+    /// Takes back the entries a `surface<TAB>-kind` line names; taking back nothing is an error.
+    fn remove(&mut self, removal: &Removal<'_>, file: &str) -> Result<(), Error> {
+        let before = self.entries.len();
+        self.entries
+            .retain(|e| !(e.key == removal.key && e.kind == removal.kind));
+        if self.entries.len() < before {
+            return Ok(());
+        }
+        Err(Error::Gazetteer {
+            file: file.to_string(),
+            line: removal.line,
+            message: format!(
+                "`-{kind}` removes nothing: no {kind} entry {surface:?} was loaded before",
+                kind = removal.kind,
+                surface = removal.surface
+            ),
+        })
+    }
+}
+
+/// Lines parsed per parallel task: enough to outweigh scheduling, few enough to balance two
+/// cores over one big file.
+const CHUNK_LINES: usize = 512;
+
+/// One file's data lines, parsed but not yet applied (a removal depends on what was loaded
+/// before it), up to the first line that cannot be parsed.
+struct Parsed<'t> {
+    name: &'t str,
+    chunks: Vec<Chunk<'t>>,
+}
+
+/// Consecutive lines of a file, up to the first bad one.
+struct Chunk<'t> {
+    lines: Vec<Line<'t>>,
+    error: Option<Error>,
+}
+
+/// A parsed data line.
+enum Line<'t> {
+    Add(Entry),
+    Remove(Removal<'t>),
+}
+
+/// A `surface<TAB>-kind` line.
+struct Removal<'t> {
+    key: String,
+    kind: &'t str,
+    surface: &'t str,
+    line: usize,
+}
+
+impl<'t> Parsed<'t> {
+    /// Parses `text` in chunks of lines, in parallel; the order of lines is kept.
+    fn new(name: &'t str, text: &'t str) -> Parsed<'t> {
+        let lines: Vec<&str> = text.lines().collect();
+        let Some(header) = lines.iter().position(|l| !is_blank_or_comment(l)) else {
+            return Parsed::without_lines(name, None);
+        };
+        let columns = match Columns::parse(clean(lines[header])) {
+            Ok(columns) => columns,
+            Err(message) => {
+                let error = Error::Gazetteer {
+                    file: name.to_string(),
+                    line: header + 1,
+                    message,
+                };
+                return Parsed::without_lines(name, Some(error));
+            }
+        };
+        let file: Arc<str> = Arc::from(name);
+        let chunks = lines[header + 1..]
+            .par_chunks(CHUNK_LINES)
+            .enumerate()
+            .map(|(i, chunk)| columns.parse_chunk(chunk, header + 2 + i * CHUNK_LINES, &file))
+            .collect();
+        Parsed { name, chunks }
+    }
+
+    /// A file with no data lines: it has none, or its header is `error`.
+    fn without_lines(name: &'t str, error: Option<Error>) -> Parsed<'t> {
+        let chunk = Chunk {
+            lines: Vec::new(),
+            error,
+        };
+        Parsed {
+            name,
+            chunks: vec![chunk],
+        }
+    }
+
+    /// How many entries the file adds (before removals).
+    fn additions(&self) -> usize {
+        let lines = self.chunks.iter().flat_map(|c| &c.lines);
+        lines.filter(|l| matches!(l, Line::Add(_))).count()
+    }
+}
+
+/// Whether the loader skips `line`.
+fn is_blank_or_comment(line: &str) -> bool {
+    let line = clean(line);
+    line.trim().is_empty() || line.starts_with('#')
+}
+
+/// The cells of a line. Tab is ASCII, so a plain byte scan finds them; `str::split` with a
+/// `char` pattern costs several times more on cells this short.
+fn split_tabs(line: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(line);
+    std::iter::from_fn(move || {
+        let cell = rest?;
+        match cell.bytes().position(|b| b == b'\t') {
+            Some(tab) => {
+                rest = Some(&cell[tab + 1..]);
+                Some(&cell[..tab])
+            }
+            None => {
+                rest = None;
+                Some(cell)
+            }
+        }
+    })
+}
+
+/// A line without the carriage returns a Windows editor leaves.
+fn clean(line: &str) -> &str {
+    line.trim_end_matches('\r')
 }
 
 /// Appends every `.tsv` file under `dir` (recursively, unsorted) to `out`.
@@ -191,6 +274,101 @@ impl Columns {
             names,
         })
     }
+
+    /// Parses consecutive lines, the first numbered `first`, up to the first bad one.
+    fn parse_chunk<'t>(&self, lines: &[&'t str], first: usize, file: &Arc<str>) -> Chunk<'t> {
+        let mut chunk = Chunk {
+            lines: Vec::with_capacity(lines.len()),
+            error: None,
+        };
+        // One buffer for the cells of every line.
+        let mut cells: Vec<&str> = Vec::with_capacity(self.names.len() + 1);
+        for (i, &line) in lines.iter().enumerate() {
+            if is_blank_or_comment(line) {
+                continue;
+            }
+            let line_no = first + i;
+            cells.clear();
+            cells.extend(split_tabs(clean(line)).map(str::trim));
+            match self.parse_line(&cells, line_no, file) {
+                Ok(line) => chunk.lines.push(line),
+                Err(message) => {
+                    chunk.error = Some(Error::Gazetteer {
+                        file: file.to_string(),
+                        line: line_no,
+                        message,
+                    });
+                    break;
+                }
+            }
+        }
+        chunk
+    }
+
+    /// One data line from its cells.
+    fn parse_line<'t>(
+        &self,
+        cells: &[&'t str],
+        line: usize,
+        file: &Arc<str>,
+    ) -> Result<Line<'t>, String> {
+        if cells.len() > self.names.len() {
+            return Err(format!(
+                "{} cells but the header has {} columns (a stray tab?)",
+                cells.len(),
+                self.names.len()
+            ));
+        }
+        let cell = |i: usize| cells.get(i).copied().unwrap_or("");
+        let surface = cell(self.surface);
+        let kind = cell(self.kind);
+        if surface.is_empty() || kind.is_empty() {
+            return Err("`surface` and `kind` must not be empty".into());
+        }
+        let key = match_key(surface);
+        if key.trim().is_empty() {
+            return Err(format!("surface {surface:?} has no letters or digits"));
+        }
+        if let Some(removed) = kind.strip_prefix('-') {
+            return Ok(Line::Remove(Removal {
+                key,
+                kind: removed,
+                surface,
+                line,
+            }));
+        }
+        let canonical = self
+            .canonical
+            .map(cell)
+            .filter(|c| !c.is_empty() && *c != surface);
+        Ok(Line::Add(Entry {
+            surface: surface.to_string(),
+            key,
+            kind: kind.to_string(),
+            canonical: canonical.map(str::to_string),
+            attrs: self.attrs(cells),
+            origin: Origin {
+                file: file.clone(),
+                line,
+            },
+        }))
+    }
+
+    /// The non-empty cells of the columns other than surface, kind and canonical.
+    fn attrs(&self, cells: &[&str]) -> Vec<(String, String)> {
+        let is_attr = |i: usize| i != self.surface && i != self.kind && Some(i) != self.canonical;
+        let filled = || {
+            cells
+                .iter()
+                .enumerate()
+                .filter(move |&(i, c)| is_attr(i) && !c.is_empty())
+        };
+        // Sized exactly: grown by pushes, a place entry's nine attributes would get room for
+        // sixteen, and attributes are most of the gazetteer's memory.
+        let mut attrs = Vec::with_capacity(filled().count());
+        attrs.extend(filled().map(|(i, c)| (self.names[i].clone(), c.to_string())));
+        attrs
+    }
 }
 
 #[cfg(test)]
@@ -217,6 +395,28 @@ mod tests {
         g.add_text("b.tsv", "surface\tkind\nanh\t-place\n").unwrap();
         assert_eq!(g.entries.len(), 1);
         assert_eq!(g.entries[0].kind, "surname");
+    }
+
+    #[test]
+    fn lines_keep_their_numbers_and_order_across_parallel_chunks() {
+        let mut tsv = String::from("# c\nsurface\tkind\n");
+        for i in 0..3 * CHUNK_LINES {
+            tsv.push_str(&format!("w{i}\tbody\n"));
+        }
+        tsv.push_str("w1\t-body\n\tbody\n");
+        let mut g = Gazetteer::default();
+        let err = g.add_text("t.tsv", &tsv).unwrap_err();
+        let last = 3 * CHUNK_LINES + 4;
+        assert!(
+            err.to_string().starts_with(&format!("t.tsv:{last}:")),
+            "{err}"
+        );
+        // Everything before the bad line stays loaded, the removal included.
+        assert_eq!(g.entries.len(), 3 * CHUNK_LINES - 1);
+        assert_eq!(g.entries[1].surface, "w2");
+        assert_eq!(g.entries[1].origin.line, 5);
+        let end = g.entries.last().unwrap();
+        assert_eq!(end.origin.to_string(), format!("t.tsv:{}", last - 2));
     }
 
     #[test]

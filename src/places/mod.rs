@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::gazetteer::Gazetteer;
+use crate::gazetteer::{Entry, Gazetteer};
 
 /// One administrative unit (or country or region) of one era.
 #[derive(Debug, Clone)]
@@ -35,6 +35,59 @@ pub enum Rank {
     Region,
     Province,
     Country,
+}
+
+/// The attributes of a place entry that make a unit, read in one pass over its attributes.
+#[derive(Default)]
+struct PlaceAttrs<'g> {
+    code: &'g str,
+    era: &'g str,
+    level: &'g str,
+    rank: &'g str,
+    parent: Option<&'g str>,
+    province: &'g str,
+    until: &'g str,
+    became: &'g str,
+}
+
+impl<'g> PlaceAttrs<'g> {
+    fn of(entry: &'g Entry) -> PlaceAttrs<'g> {
+        let mut attrs = PlaceAttrs::default();
+        // The first value of a name wins, as with `Entry::attr`.
+        for (name, value) in entry.attrs.iter().rev() {
+            let value = value.as_str();
+            match name.as_str() {
+                "code" => attrs.code = value,
+                "era" => attrs.era = value,
+                "level" => attrs.level = value,
+                "rank" => attrs.rank = value,
+                "parent" => attrs.parent = Some(value),
+                "province" => attrs.province = value,
+                "until" => attrs.until = value,
+                "became" => attrs.became = value,
+                _ => {}
+            }
+        }
+        attrs
+    }
+
+    /// The unit its first entry describes; its parent is linked once all units are known.
+    fn unit(&self, entry: &Entry) -> Unit {
+        Unit {
+            code: self.code.to_string(),
+            era: self.era.to_string(),
+            level: self.level.to_string(),
+            rank: Rank::parse(self.rank),
+            parent: None,
+            province: self.province.to_string(),
+            canonical: entry
+                .canonical
+                .clone()
+                .unwrap_or_else(|| entry.surface.clone()),
+            until: self.until.to_string(),
+            became: self.became.to_string(),
+        }
+    }
 }
 
 impl Rank {
@@ -78,11 +131,141 @@ pub enum Resolution {
 #[derive(Debug, Clone, Default)]
 pub struct PlaceIndex {
     pub units: Vec<Unit>,
-    by_key: HashMap<String, Vec<usize>>,
-    /// The names (normalised) each unit goes by, for one-letter corrections.
-    names: Vec<Vec<String>>,
+    names: Names,
+    /// The names each unit goes by (indexes into `names`), for one-letter corrections.
+    unit_names: Lists<u32>,
     /// Each unit's children, so a correction only looks under the document's own units.
-    children: HashMap<usize, Vec<usize>>,
+    children: Lists<usize>,
+}
+
+/// Every distinct place name (normalised) with the units it names, ordered by hash.
+///
+/// Kept flat (one string, sorted hashes, one span table) rather than as a map of strings: some
+/// 17,000 names would otherwise cost two allocations each at start-up and again when freed, and
+/// sorting by a hash compares integers where sorting by name compares strings.
+#[derive(Debug, Clone, Default)]
+struct Names {
+    /// Each name's hash, ascending.
+    hashes: Vec<u64>,
+    /// The names, concatenated in the order of `hashes`.
+    text: String,
+    /// Each name's byte range in `text`.
+    spans: Vec<(u32, u32)>,
+    /// The units of each name, in load order.
+    units: Lists<usize>,
+}
+
+impl Names {
+    /// Groups `(name, unit)` pairs given in load order.
+    fn new(pairs: &[(&str, usize)]) -> Names {
+        let mut order: Vec<(u64, u32)> = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, &(name, _))| (hash(name), i as u32))
+            .collect();
+        // Equal hashes are ordered by name, then load order, so each name's units stay in load
+        // order even when two names share a hash.
+        order.sort_unstable_by(|&(ha, a), &(hb, b)| {
+            (ha, pairs[a as usize].0, a).cmp(&(hb, pairs[b as usize].0, b))
+        });
+        let mut names = Names {
+            text: String::with_capacity(pairs.iter().map(|(name, _)| name.len()).sum()),
+            ..Names::default()
+        };
+        let mut units: Vec<usize> = Vec::with_capacity(pairs.len());
+        let mut starts: Vec<u32> = Vec::new();
+        let mut last: Option<&str> = None;
+        for &(hash, i) in &order {
+            let (name, unit) = pairs[i as usize];
+            if last != Some(name) {
+                let start = names.text.len() as u32;
+                names.text.push_str(name);
+                names.spans.push((start, names.text.len() as u32));
+                names.hashes.push(hash);
+                starts.push(units.len() as u32);
+                last = Some(name);
+            }
+            // A unit listed under one name twice (two spellings of one key) counts once.
+            let first = starts.last().map_or(0, |&s| s as usize);
+            if !units[first..].contains(&unit) {
+                units.push(unit);
+            }
+        }
+        starts.push(units.len() as u32);
+        names.units = Lists {
+            starts,
+            items: units,
+        };
+        names
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn name(&self, index: usize) -> &str {
+        let (start, end) = self.spans[index];
+        &self.text[start as usize..end as usize]
+    }
+
+    /// The index of `name`, if it is a place name.
+    fn find(&self, name: &str) -> Option<usize> {
+        let hash = hash(name);
+        let first = self.hashes.partition_point(|&h| h < hash);
+        (first..self.len())
+            .take_while(|&i| self.hashes[i] == hash)
+            .find(|&i| self.name(i) == name)
+    }
+}
+
+/// A hash that is the same in every run, so the index is built the same way each time.
+fn hash(name: &str) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    name.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A list of items for each of `0..n`, stored flat: list `i` is `items[starts[i]..starts[i + 1]]`.
+#[derive(Debug, Clone)]
+struct Lists<T> {
+    starts: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T> Default for Lists<T> {
+    fn default() -> Self {
+        Lists {
+            starts: vec![0],
+            items: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy> Lists<T> {
+    /// Lists for `0..n` from `(list, item)` pairs; items keep their order within a list.
+    fn grouped(n: usize, mut pairs: Vec<(usize, T)>) -> Lists<T> {
+        // Stable, for that order.
+        pairs.sort_by_key(|&(list, _)| list);
+        let mut starts = vec![0u32; n + 1];
+        for &(list, _) in &pairs {
+            starts[list + 1] += 1;
+        }
+        for i in 0..n {
+            starts[i + 1] += starts[i];
+        }
+        Lists {
+            starts,
+            items: pairs.into_iter().map(|(_, item)| item).collect(),
+        }
+    }
+
+    fn get(&self, list: usize) -> &[T] {
+        match (self.starts.get(list), self.starts.get(list + 1)) {
+            (Some(&start), Some(&end)) => &self.items[start as usize..end as usize],
+            _ => &[],
+        }
+    }
 }
 
 fn era_order(era: &str) -> u8 {
@@ -97,71 +280,64 @@ fn era_order(era: &str) -> u8 {
 impl PlaceIndex {
     /// Builds the index from the gazetteer's `place` entries.
     pub fn new(gazetteer: &Gazetteer) -> PlaceIndex {
-        let mut index = PlaceIndex::default();
-        let mut by_code: HashMap<(String, String), usize> = HashMap::new();
-        let mut parents: Vec<(usize, String)> = Vec::new();
-        for entry in gazetteer.entries.iter().filter(|e| e.kind == "place") {
-            let code = entry.attr("code").unwrap_or("").to_string();
-            let era = entry.attr("era").unwrap_or("").to_string();
-            let id = if code.is_empty() {
-                None
-            } else {
-                by_code.get(&(era.clone(), code.clone())).copied()
-            };
-            let id = match id {
-                Some(id) => id,
-                None => {
-                    let unit = Unit {
-                        code: code.clone(),
-                        era: era.clone(),
-                        level: entry.attr("level").unwrap_or("").to_string(),
-                        rank: Rank::parse(entry.attr("rank").unwrap_or("")),
-                        parent: None,
-                        province: entry.attr("province").unwrap_or("").to_string(),
-                        canonical: entry
-                            .canonical
-                            .clone()
-                            .unwrap_or_else(|| entry.surface.clone()),
-                        until: entry.attr("until").unwrap_or("").to_string(),
-                        became: entry.attr("became").unwrap_or("").to_string(),
-                    };
-                    index.units.push(unit);
-                    let id = index.units.len() - 1;
-                    if !code.is_empty() {
-                        by_code.insert((era.clone(), code), id);
-                    }
-                    if let Some(parent) = entry.attr("parent") {
-                        parents.push((id, parent.to_string()));
-                    }
-                    id
+        let places: Vec<&Entry> = gazetteer
+            .entries
+            .iter()
+            .filter(|e| e.kind == "place")
+            .collect();
+        let mut units: Vec<Unit> = Vec::with_capacity(places.len());
+        // Borrowed from the gazetteer: building clones no code, era or parent.
+        let mut by_code: HashMap<(&str, &str), usize> = HashMap::with_capacity(places.len());
+        let mut parents: Vec<(usize, &str, &str)> = Vec::new();
+        let mut named: Vec<(&str, usize)> = Vec::with_capacity(places.len());
+        for entry in places {
+            let attrs = PlaceAttrs::of(entry);
+            let known = (!attrs.code.is_empty())
+                .then(|| by_code.get(&(attrs.era, attrs.code)).copied())
+                .flatten();
+            let id = known.unwrap_or_else(|| {
+                let id = units.len();
+                units.push(attrs.unit(entry));
+                if !attrs.code.is_empty() {
+                    by_code.insert((attrs.era, attrs.code), id);
                 }
-            };
-            let ids = index.by_key.entry(entry.key.clone()).or_default();
-            if !ids.contains(&id) {
-                ids.push(id);
-                index.names.resize(index.units.len(), Vec::new());
-                index.names[id].push(entry.key.clone());
-            }
+                if let Some(parent) = attrs.parent {
+                    parents.push((id, attrs.era, parent));
+                }
+                id
+            });
+            named.push((entry.key.as_str(), id));
         }
-        for (id, parent) in parents {
-            let era = index.units[id].era.clone();
+        let mut children: Vec<(usize, usize)> = Vec::with_capacity(parents.len());
+        for (id, era, parent) in parents {
             // A historical unit's parent may be a unit that still existed before the reform.
-            let found = by_code.get(&(era.clone(), parent.clone())).or_else(|| {
+            let found = by_code.get(&(era, parent)).or_else(|| {
                 (era == "historical")
-                    .then(|| by_code.get(&("pre2025".into(), parent.clone())))
+                    .then(|| by_code.get(&("pre2025", parent)))
                     .flatten()
             });
-            index.units[id].parent = found.copied();
+            units[id].parent = found.copied();
             if let Some(&p) = found {
-                index.children.entry(p).or_default().push(id);
+                children.push((p, id));
             }
         }
-        index
+        let names = Names::new(&named);
+        let unit_names: Vec<(usize, u32)> = (0..names.len())
+            .flat_map(|n| names.units.get(n).iter().map(move |&u| (u, n as u32)))
+            .collect();
+        PlaceIndex {
+            unit_names: Lists::grouped(units.len(), unit_names),
+            children: Lists::grouped(units.len(), children),
+            names,
+            units,
+        }
     }
 
     /// The units named `key`.
     pub fn lookup(&self, key: &str) -> &[usize] {
-        self.by_key.get(key).map_or(&[], |v| v.as_slice())
+        self.names
+            .find(key)
+            .map_or(&[], |n| self.names.units.get(n))
     }
 
     /// `unit` and its ancestors, nearest first.
@@ -359,13 +535,15 @@ impl PlaceIndex {
         let mut scope: Vec<usize> = anchors.iter().flat_map(|&a| self.lineage(a)).collect();
         scope.sort_unstable();
         scope.dedup();
-        let under = scope
-            .iter()
-            .flat_map(|u| self.children.get(u).into_iter().flatten());
+        let under = scope.iter().flat_map(|&u| self.children.get(u));
         let mut distinct: Vec<usize> = Vec::new();
         for u in scope.iter().copied().chain(under.copied()) {
             let close = self.fits_level(u, Some(level))
-                && self.names[u].iter().any(|k| one_edit_apart(k, &query.key));
+                && self
+                    .unit_names
+                    .get(u)
+                    .iter()
+                    .any(|&n| one_edit_apart(self.names.name(n as usize), &query.key));
             if close
                 && !distinct
                     .iter()
