@@ -174,7 +174,11 @@ pub fn run(args: Args) -> u8 {
             max_doc_bytes: args.max_doc_bytes,
         },
     );
-    match run::run(&pipeline, reader, sink, &options) {
+    let outcome = run::run(&pipeline, reader, sink, &options);
+    // The process ends here: freeing the hundred thousand small allocations of the gazetteers
+    // would only add to every run's wall time (~10 ms of a short run).
+    std::mem::forget(pipeline);
+    match outcome {
         Ok(summary) if summary.interrupted => {
             match streaming {
                 true => eprintln!("vnner: interrupted"),
