@@ -296,7 +296,11 @@ fn unit_id(e: &Entry) -> [Option<&str>; 3] {
 /// The canonical forms and attributes in which two entries differ: `class=state there, party here`.
 fn differences(there: &Entry, here: &Entry) -> String {
     let fields = |e: &Entry| {
-        let mut fields: Vec<(String, String)> = e.attrs.clone();
+        let mut fields: Vec<(String, String)> = e
+            .attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         fields.extend(
             e.canonical
                 .iter()

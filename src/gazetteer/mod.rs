@@ -35,8 +35,9 @@ pub struct Entry {
     pub kind: String,
     /// The full form, when it differs from the surface (`UBND` → `Ủy ban nhân dân`).
     pub canonical: Option<String>,
-    /// Every other column: `(name, value)`, non-empty values only.
-    pub attrs: Vec<(String, String)>,
+    /// Every other column: `(name, value)`, non-empty values only. Column names are shared by
+    /// the entries of a file (one allocation per column, not per cell).
+    pub attrs: Vec<(Arc<str>, String)>,
     pub origin: Origin,
 }
 
@@ -45,7 +46,7 @@ impl Entry {
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
-            .find(|(k, _)| k == name)
+            .find(|(k, _)| **k == *name)
             .map(|(_, v)| v.as_str())
     }
 }
@@ -255,7 +256,7 @@ pub(crate) fn collect_tsv(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Resu
 
 /// Column positions from a header line.
 struct Columns {
-    names: Vec<String>,
+    names: Vec<Arc<str>>,
     surface: usize,
     kind: usize,
     canonical: Option<usize>,
@@ -263,8 +264,8 @@ struct Columns {
 
 impl Columns {
     fn parse(header: &str) -> Result<Columns, String> {
-        let names: Vec<String> = header.split('\t').map(|c| c.trim().to_string()).collect();
-        let find = |n: &str| names.iter().position(|c| c == n);
+        let names: Vec<Arc<str>> = header.split('\t').map(|c| Arc::from(c.trim())).collect();
+        let find = |n: &str| names.iter().position(|c| **c == *n);
         let surface = find("surface").ok_or("the header has no `surface` column")?;
         let kind = find("kind").ok_or("the header has no `kind` column")?;
         Ok(Columns {
@@ -355,7 +356,7 @@ impl Columns {
     }
 
     /// The non-empty cells of the columns other than surface, kind and canonical.
-    fn attrs(&self, cells: &[&str]) -> Vec<(String, String)> {
+    fn attrs(&self, cells: &[&str]) -> Vec<(Arc<str>, String)> {
         let is_attr = |i: usize| i != self.surface && i != self.kind && Some(i) != self.canonical;
         let filled = || {
             cells

@@ -56,7 +56,7 @@ impl<'g> PlaceAttrs<'g> {
         // The first value of a name wins, as with `Entry::attr`.
         for (name, value) in entry.attrs.iter().rev() {
             let value = value.as_str();
-            match name.as_str() {
+            match &**name {
                 "code" => attrs.code = value,
                 "era" => attrs.era = value,
                 "level" => attrs.level = value,

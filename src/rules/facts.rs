@@ -53,7 +53,7 @@ impl EntryFacts {
                     gazetteer.entries[e as usize]
                         .attrs
                         .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .map(|(k, v)| (&**k, v.as_str()))
                 });
                 if test.holds(attrs) {
                     bits |= 1 << bit;
