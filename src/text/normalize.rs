@@ -5,6 +5,13 @@
 //! through the same fold, so one entry matches every spelling. The document keeps a map from each
 //! normalised byte back to the code point of the original it came from, so mentions are reported
 //! with the offsets and text of the original.
+//!
+//! Every document goes through here, so most text takes a fast path: stretches of words whose
+//! letters are already NFC and fold to themselves (ASCII and the Latin letters Vietnamese uses),
+//! with single spaces and ASCII punctuation between them, are copied as they are (lower-cased),
+//! their tokens made a word at a time and their offsets read off the bytes. Everything else goes
+//! a cluster at a time through the general path, which the fast path must agree with exactly;
+//! range checks stand in for the Unicode tables where the answers are the same.
 
 use unicode_normalization::char::{compose, is_combining_mark};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
@@ -22,7 +29,7 @@ pub struct Normalized {
     origin: Vec<u32>,
     /// Length of the original in code points.
     original_len: u32,
-    /// Byte offset in the original of each of its code points, and its length at the end.
+    /// Byte offset in the original of each of its code points.
     original_bytes: Vec<u32>,
 }
 
@@ -92,6 +99,10 @@ enum Fold {
 }
 
 fn fold(c: char) -> Fold {
+    // Letters and digits are most of the text and none of the cases below.
+    if c.is_ascii_alphanumeric() || is_letter(c) {
+        return Fold::Keep(c);
+    }
     match c {
         '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}' => Fold::Space { newline: true },
         '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}' => {
@@ -110,9 +121,353 @@ fn fold(c: char) -> Fold {
 
 /// A letter of the Latin scripts Vietnamese is written in, decided without the Unicode tables
 /// (their lookup dominated normalisation); other scripts fall back to `char::is_alphabetic`.
-fn is_letter(c: char) -> bool {
+const fn is_letter(c: char) -> bool {
     matches!(c, 'a'..='z' | 'A'..='Z' | '\u{C0}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}')
         && !matches!(c, '\u{D7}' | '\u{F7}')
+}
+
+/// A combining mark. None lies below U+0300, so most characters skip the table lookup.
+fn is_mark(c: char) -> bool {
+    c >= '\u{300}' && is_combining_mark(c)
+}
+
+/// `c` alone is NFC. Nothing below U+0300 nor in Latin Extended Additional (`ệ`, `ữ`) changes
+/// under NFC, so those skip the quick-check tables.
+fn is_nfc_alone(c: char) -> bool {
+    c < '\u{300}'
+        || matches!(c, '\u{1E00}'..='\u{1EFF}')
+        || is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes
+}
+
+/// Whether `c` is upper case, and its lower case if it is (else `c` itself), for the letters
+/// Vietnamese uses; `None` sends every other character to the Unicode tables.
+const fn latin_case(c: char) -> Option<(char, bool)> {
+    let code = c as u32;
+    let lower = match code {
+        0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE => code + 0x20,
+        0x00..=0x7F | 0xDF..=0xFF => return Some((c, false)),
+        // Pairs of upper case at even and lower case at odd code points (`Ă ă`, `Đ đ`, `Ũ ũ`,
+        // `Ạ ạ`, `Ư ư`).
+        0x100..=0x12F | 0x1EA0..=0x1EF9 if code % 2 == 1 => return Some((c, false)),
+        0x100..=0x12F | 0x1EA0..=0x1EF9 | 0x1A0 | 0x1AF => code + 1,
+        0x1A1 | 0x1B0 => return Some((c, false)),
+        _ => return None,
+    };
+    match char::from_u32(lower) {
+        Some(lower) => Some((lower, true)),
+        None => None,
+    }
+}
+
+/// The case of a Latin letter of [`latin_case`], in the tables [`latin_letter`] looks up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LetterCase {
+    /// Not such a letter.
+    None,
+    Lower,
+    Upper,
+}
+
+/// [`LetterCase`] of the `N` code points from `first` on, worked out at compile time.
+const fn letter_cases<const N: usize>(first: u32) -> [LetterCase; N] {
+    let mut table = [LetterCase::None; N];
+    let mut i = 0;
+    while i < N {
+        if let Some(c) = char::from_u32(first + i as u32) {
+            if is_letter(c) {
+                table[i] = match latin_case(c) {
+                    Some((_, true)) => LetterCase::Upper,
+                    Some((_, false)) => LetterCase::Lower,
+                    None => LetterCase::None,
+                };
+            }
+        }
+        i += 1;
+    }
+    table
+}
+
+/// U+00C0–U+01BF: the two-byte sequences with lead bytes 0xC3–0xC6.
+const TWO_BYTE_LETTERS: [LetterCase; 256] = letter_cases(0xC0);
+/// U+1E80–U+1EFF: the three-byte sequences starting 0xE1 0xBA–0xBB, where Vietnamese letters
+/// with two diacritics (`ệ`, `ữ`) are.
+const THREE_BYTE_LETTERS: [LetterCase; 128] = letter_cases(0x1E80);
+
+/// The Latin letter of [`latin_case`] at byte `at` of `bytes`, if there is one: its length and
+/// whether it is upper case. Looked up by its bytes, as decoding and range checks cost more.
+#[inline]
+fn latin_letter(bytes: &[u8], at: usize) -> Option<(usize, bool)> {
+    let byte = |i: usize| bytes.get(at + i).copied().unwrap_or_default();
+    let (case, len) = match byte(0) {
+        b0 @ 0xC3..=0xC6 => {
+            let index = (usize::from(b0 - 0xC3) << 6) | usize::from(byte(1) & 0x3F);
+            (TWO_BYTE_LETTERS.get(index), 2)
+        }
+        0xE1 if matches!(byte(1), 0xBA..=0xBB) => {
+            let index = (usize::from(byte(1) - 0xBA) << 6) | usize::from(byte(2) & 0x3F);
+            (THREE_BYTE_LETTERS.get(index), 3)
+        }
+        _ => return None,
+    };
+    match case? {
+        LetterCase::None => None,
+        LetterCase::Lower => Some((len, false)),
+        LetterCase::Upper => Some((len, true)),
+    }
+}
+
+/// Whether a combining mark starts at byte `at` of `s`, decided on the bytes when it can be:
+/// marks start at U+0300 (lead byte 0xCC) and Latin Extended Additional (U+1E00–U+1EFF) has none.
+#[inline]
+fn mark_at(s: &str, at: usize) -> bool {
+    let bytes = s.as_bytes();
+    match bytes.get(at) {
+        None => false,
+        Some(&b) if b < 0xCC => false,
+        Some(0xE1) if matches!(bytes.get(at + 1), Some(0xB8..=0xBB)) => false,
+        _ => s
+            .get(at..)
+            .and_then(|t| t.chars().next())
+            .is_some_and(is_mark),
+    }
+}
+
+/// Counts of a run of letters and digits that are each NFC on their own, fold to themselves
+/// and lower-case to one letter of the same length: ASCII ones and the Latin letters of
+/// [`latin_case`].
+struct Run {
+    /// Length in bytes.
+    len: usize,
+    letters: usize,
+    upper_letters: usize,
+    non_ascii_capitals: usize,
+    /// The first character is an upper-case letter.
+    capitalised: bool,
+}
+
+impl Run {
+    /// The run at byte `from` of `s`. A character followed by a combining mark is left out: it
+    /// may compose with it.
+    #[inline]
+    fn scan(s: &str, from: usize) -> Run {
+        let bytes = s.as_bytes();
+        let (mut at, mut letters, mut upper_letters, mut non_ascii_capitals) = (from, 0, 0, 0);
+        loop {
+            match bytes.get(at) {
+                Some(b'a'..=b'z') => letters += 1,
+                Some(b'A'..=b'Z') => {
+                    letters += 1;
+                    upper_letters += 1;
+                }
+                Some(b'0'..=b'9') => {}
+                Some(0x80..=0xFF) => match latin_letter(bytes, at) {
+                    Some((len, upper)) => {
+                        letters += 1;
+                        upper_letters += usize::from(upper);
+                        non_ascii_capitals += usize::from(upper);
+                        at += len - 1;
+                    }
+                    None => break,
+                },
+                _ => break,
+            }
+            at += 1;
+        }
+        let mut run = Run {
+            len: at - from,
+            letters,
+            upper_letters,
+            non_ascii_capitals,
+            capitalised: is_capital(bytes, from),
+        };
+        if run.len > 0 && mark_at(s, at) {
+            run.remove_last(bytes.get(from..).unwrap_or_default());
+        }
+        run
+    }
+
+    /// Takes the last character out of the run, which starts with `bytes`.
+    #[cold]
+    fn remove_last(&mut self, bytes: &[u8]) {
+        let last = bytes
+            .get(..self.len)
+            .and_then(|run| run.iter().rposition(|&b| is_char_start(b)))
+            .unwrap_or_default();
+        let letter = !matches!(bytes.get(last), Some(b'0'..=b'9'));
+        let upper = is_capital(bytes, last);
+        self.len = last;
+        self.letters -= usize::from(letter);
+        self.upper_letters -= usize::from(upper);
+        self.non_ascii_capitals -= usize::from(upper && !bytes.get(last).is_some_and(u8::is_ascii));
+        if last == 0 {
+            self.capitalised = false;
+        }
+    }
+}
+
+/// Whether the character at byte `at` of `bytes` is an upper-case letter of a [`Run`].
+fn is_capital(bytes: &[u8], at: usize) -> bool {
+    match bytes.get(at) {
+        Some(b) if b.is_ascii() => b.is_ascii_uppercase(),
+        _ => latin_letter(bytes, at).is_some_and(|(_, upper)| upper),
+    }
+}
+
+/// Whether a stretch (see [`Builder::push_stretch`]) may start with byte `b`.
+fn may_start_stretch(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b' ' || is_plain_punct(b) || matches!(b, 0xC3..=0xC6 | 0xE1)
+}
+
+/// An ASCII punctuation mark that normalises to itself, a token of its own (`&` becomes `và`).
+fn is_plain_punct(b: u8) -> bool {
+    b.is_ascii_punctuation() && b != b'&'
+}
+
+/// Whether a [`is_plain_punct`] mark is at byte `at` of `s`, a cluster of its own.
+fn plain_punct_at(s: &str, at: usize) -> bool {
+    s.as_bytes().get(at).is_some_and(|&b| is_plain_punct(b)) && !mark_at(s, at + 1)
+}
+
+/// The part of a stretch read but not yet copied into the text: from byte `from` on, with
+/// `capitals` ASCII upper-case letters.
+#[derive(Default)]
+struct Uncopied {
+    from: usize,
+    capitals: usize,
+}
+
+/// A word's token before any of its characters are counted.
+fn word_token(start: u32, capitalised: bool, line_start: bool) -> Token {
+    Token {
+        start,
+        end: start,
+        kind: TokenKind::Number,
+        capitalised,
+        all_upper: true,
+        letters: 0,
+        line_start,
+    }
+}
+
+/// Whether the word that ends at byte `end` of `bytes` may need its tone moved by [`retone`]:
+/// its last letter is not ASCII and follows `o` or `u`, or what it follows is not in `bytes`.
+fn may_retone(bytes: &[u8], end: usize) -> bool {
+    let Some(word) = bytes
+        .get(..end)
+        .filter(|word| word.last().is_some_and(|b| !b.is_ascii()))
+    else {
+        return false;
+    };
+    match word.iter().rposition(|&b| is_char_start(b)) {
+        Some(last) if last > 0 => matches!(word[last - 1], b'o' | b'O' | b'u' | b'U'),
+        _ => true,
+    }
+}
+
+/// The byte offset of each code point of `s`.
+fn code_point_offsets(s: &str) -> Vec<u32> {
+    let bytes = s.as_bytes();
+    let mut offsets = Vec::with_capacity(bytes.len() + CHUNK);
+    let mut chunks = bytes.chunks_exact(CHUNK);
+    for (chunk, offset) in chunks.by_ref().zip((0..).step_by(CHUNK)) {
+        let starts = starts_mask(chunk);
+        // All of a chunk's slots are written, and those past its code points dropped.
+        let kept = offsets.len() + starts.count_ones() as usize;
+        let positions = START_POSITIONS[usize::from(starts)];
+        offsets.extend(positions.map(|at| offset + at));
+        offsets.truncate(kept);
+    }
+    let tail = bytes.len() - chunks.remainder().len();
+    let starts = chunks.remainder().iter().enumerate();
+    let starts = starts.filter(|&(_, &b)| is_char_start(b));
+    offsets.extend(starts.map(|(offset, _)| (tail + offset) as u32));
+    offsets
+}
+
+/// Bytes handled at a time by the offset maps, which are written branch-free from masks of
+/// where code points start: branching on each byte mispredicts on every non-ASCII letter.
+const CHUNK: usize = 8;
+
+/// Bit `i` set if byte `i` of `chunk` starts a code point (its first [`CHUNK`] bytes).
+fn starts_mask(chunk: &[u8]) -> u8 {
+    let mut word = [0; CHUNK];
+    word.copy_from_slice(chunk.get(..CHUNK).unwrap_or(&[0; CHUNK]));
+    let x = u64::from_le_bytes(word);
+    // Bit 0 of each byte: not a continuation byte (0b10xx_xxxx).
+    let starts = !((x >> 7) & !(x >> 6)) & 0x0101_0101_0101_0101;
+    // Gathers bit 0 of byte `i` into bit 56 + `i`.
+    (starts.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+}
+
+/// For each mask of [`starts_mask`], the positions of its set bits in order (then zeros).
+/// `u32`, like the maps, so that a chunk is a vector add.
+const START_POSITIONS: [[u32; CHUNK]; 256] = {
+    let mut table = [[0; CHUNK]; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        let (mut bit, mut n) = (0, 0);
+        while bit < CHUNK {
+            if mask & (1 << bit) != 0 {
+                table[mask][n] = bit as u32;
+                n += 1;
+            }
+            bit += 1;
+        }
+        mask += 1;
+    }
+    table
+};
+
+/// For each mask of [`starts_mask`], how many of its bits are set up to each position.
+const STARTS_UP_TO: [[u32; CHUNK]; 256] = {
+    let mut table = [[0; CHUNK]; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        let (mut bit, mut n) = (0, 0);
+        while bit < CHUNK {
+            if mask & (1 << bit) != 0 {
+                n += 1;
+            }
+            table[mask][bit] = n;
+            bit += 1;
+        }
+        mask += 1;
+    }
+    table
+};
+
+/// Whether `b` starts a UTF-8 sequence rather than continuing one.
+fn is_char_start(b: u8) -> bool {
+    (b as i8) >= -0x40
+}
+
+/// How a normalised character takes part in tokens.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Part of a word, and counted among its letters.
+    Letter,
+    /// Part of a word without being a letter: digits and combining marks.
+    WordPart,
+    /// A token of its own.
+    Punct,
+}
+
+fn role(c: char) -> Role {
+    if is_letter(c) {
+        Role::Letter
+    } else if c.is_ascii() {
+        if c.is_ascii_digit() {
+            Role::WordPart
+        } else {
+            Role::Punct
+        }
+    } else if c.is_alphabetic() {
+        Role::Letter
+    } else if c.is_alphanumeric() || is_mark(c) {
+        Role::WordPart
+    } else {
+        Role::Punct
+    }
 }
 
 const TONE_MARKS: [char; 5] = ['\u{300}', '\u{301}', '\u{309}', '\u{303}', '\u{323}'];
@@ -120,20 +475,18 @@ const TONE_MARKS: [char; 5] = ['\u{300}', '\u{301}', '\u{309}', '\u{303}', '\u{3
 /// Old → new tone placement for the last two letters of an open syllable: `oà` → `òa`,
 /// `oẻ` → `ỏe`, `uý` → `úy` (not after `q`: `quý` is right in both styles).
 fn retone(before: Option<char>, x: char, y: char) -> Option<(char, char)> {
+    // Decided on `x` first: decomposing `y` is the expensive part and rarely needed.
+    let fits: fn(char) -> bool = match x {
+        'o' | 'O' => |base| matches!(base, 'a' | 'e' | 'A' | 'E'),
+        'u' | 'U' if !matches!(before, Some('q' | 'Q')) => |base| matches!(base, 'y' | 'Y'),
+        _ => return None,
+    };
     if y.is_ascii() {
         return None;
     }
     let mut parts = std::iter::once(y).nfd();
     let (base, tone) = (parts.next()?, parts.next()?);
-    if parts.next().is_some() || !TONE_MARKS.contains(&tone) {
-        return None;
-    }
-    let fits = match x {
-        'o' | 'O' => matches!(base, 'a' | 'e' | 'A' | 'E'),
-        'u' | 'U' => matches!(base, 'y' | 'Y') && !matches!(before, Some('q' | 'Q')),
-        _ => false,
-    };
-    if !fits {
+    if parts.next().is_some() || !TONE_MARKS.contains(&tone) || !fits(base) {
         return None;
     }
     Some((compose(x, tone)?, base))
@@ -146,10 +499,11 @@ struct Builder {
     out: Normalized,
     /// Original index of the first pending whitespace character, and whether it held a newline.
     pending_space: Option<(u32, bool)>,
-    /// The token being built, if inside a word.
-    word: Option<Token>,
+    /// The token being built, when inside a word.
+    word: Token,
+    /// Inside a word: `word` is being built.
+    word_open: bool,
     line_start: bool,
-    cluster: Vec<char>,
 }
 
 impl Builder {
@@ -159,60 +513,220 @@ impl Builder {
             track,
             out: Normalized::default(),
             pending_space: None,
-            word: None,
+            word: word_token(0, false, false),
+            word_open: false,
             line_start: true,
-            cluster: Vec::with_capacity(4),
         }
     }
 
     fn feed(&mut self, original: &str) {
+        self.reserve(original.len());
         if self.track {
-            self.out.text.reserve(original.len());
-            self.out.origin.reserve(original.len());
+            self.out.original_bytes = code_point_offsets(original);
         }
-        if self.track {
-            self.out.original_bytes.reserve(original.len());
-        }
-        let mut chars = original.char_indices().peekable();
+        let mut rest = original;
         let mut index: u32 = 0;
-        while let Some((byte, c)) = chars.next() {
-            let start = index;
-            index += 1;
-            if self.track {
-                self.out.original_bytes.push(byte as u32);
-            }
-            // Fast path: ASCII not followed by a combining mark is already NFC.
-            let combining_next = chars.peek().is_some_and(|&(_, n)| is_combining_mark(n));
-            if c.is_ascii() && !combining_next {
-                self.push_original(c, start);
-                continue;
-            }
-            self.cluster.clear();
-            self.cluster.push(c);
-            while let Some(&(mark_byte, m)) = chars.peek() {
-                if !is_combining_mark(m) {
-                    break;
-                }
-                self.cluster.push(m);
-                chars.next();
-                index += 1;
-                if self.track {
-                    self.out.original_bytes.push(mark_byte as u32);
-                }
-            }
-            // Most clusters are one precomposed letter (`ệ`), already NFC: no composition needed.
-            if let [single] = self.cluster[..] {
-                if is_nfc_quick(std::iter::once(single)) == IsNormalized::Yes {
-                    self.push_original(single, start);
-                    continue;
-                }
-            }
-            let composed: Vec<char> = self.cluster.iter().copied().nfc().collect();
-            for n in composed {
-                self.push_original(n, start);
-            }
+        while !rest.is_empty() {
+            rest = match self.push_stretch(rest, &mut index) {
+                0 => self.push_cluster(rest, &mut index),
+                len => rest.get(len..).unwrap_or_default(),
+            };
         }
         self.out.original_len = index;
+    }
+
+    /// Room for the usual case, where the normalised text is about as long as the original.
+    fn reserve(&mut self, len: usize) {
+        self.out.text.reserve(len);
+        if self.track {
+            self.out.origin.reserve(len);
+            self.out.tokens.reserve(len / 4);
+        }
+    }
+
+    /// Pushes the stretch at the start of `rest` and returns its length in bytes: runs of letters
+    /// and digits (see [`Run`]) and ASCII punctuation marks, with single ASCII spaces between
+    /// them, as long as each normalises to itself. The first run continues the open word, if any.
+    ///
+    /// This is most of any text, so it is done in bulk: tokens are made a run at a time, from
+    /// offsets in the original (the normalised text of a stretch is as long), and the text and
+    /// its offset map are written a stretch at a time.
+    fn push_stretch(&mut self, rest: &str, index: &mut u32) -> usize {
+        let bytes = rest.as_bytes();
+        if !bytes.first().is_some_and(|&b| may_start_stretch(b)) {
+            return 0;
+        }
+        // The stretch so far is `rest[..end]`.
+        let mut end = 0;
+        let mut uncopied = Uncopied::default();
+        loop {
+            let spaced = bytes.get(end) == Some(&b' ') && self.keeps_space(end);
+            let from = end + usize::from(spaced);
+            let run = Run::scan(rest, from);
+            let punct = run.len == 0 && plain_punct_at(rest, from);
+            if run.len == 0 && !punct {
+                break;
+            }
+            if end == 0 {
+                self.flush_space();
+            }
+            if (spaced || punct) && self.word_open {
+                self.end_word_in_stretch(rest, end, &mut uncopied, index);
+            }
+            let start = (self.out.text.len() + from - uncopied.from) as u32;
+            if punct {
+                self.push_punct(start, start + 1);
+                end = from + 1;
+                continue;
+            }
+            self.extend_word(start, &run);
+            end = from + run.len;
+            uncopied.capitals += run.upper_letters - run.non_ascii_capitals;
+            if run.non_ascii_capitals > 0 && self.lowercase {
+                // Rare enough to copy what comes before and lower-case the run on its own.
+                self.copy_verbatim(rest, &mut uncopied, from, index);
+                self.push_lowered(rest.get(from..end).unwrap_or_default(), index);
+                uncopied.from = end;
+            }
+        }
+        self.copy_verbatim(rest, &mut uncopied, end, index);
+        end
+    }
+
+    /// Whether a space at byte `end` of a stretch is written as it is, as `space` and
+    /// `flush_space` would: after the stretch's start, or an open word, or other text.
+    fn keeps_space(&self, end: usize) -> bool {
+        end > 0 || self.word_open || (self.pending_space.is_none() && !self.out.text.is_empty())
+    }
+
+    /// Ends the open word, which ends at byte `end` of the stretch `rest`.
+    fn end_word_in_stretch(
+        &mut self,
+        rest: &str,
+        end: usize,
+        uncopied: &mut Uncopied,
+        index: &mut u32,
+    ) {
+        if end == 0 || may_retone(rest.as_bytes(), end) {
+            // Retoning works on the text, so the word must be in it.
+            self.copy_verbatim(rest, uncopied, end, index);
+            self.close_word();
+        } else {
+            self.push_word();
+        }
+    }
+
+    /// Adds `run`, at byte `start` of the text, to the word being built.
+    fn extend_word(&mut self, start: u32, run: &Run) {
+        let word = self.open_word(start, run.capitalised);
+        word.end = start + run.len as u32;
+        if run.letters > 0 {
+            word.letters = word
+                .letters
+                .saturating_add(u8::try_from(run.letters).unwrap_or(u8::MAX));
+            word.all_upper &= run.upper_letters == run.letters;
+            word.kind = TokenKind::Word;
+        }
+    }
+
+    /// Copies the stretch `rest` into the text from `uncopied` up to byte `to`.
+    fn copy_verbatim(&mut self, rest: &str, uncopied: &mut Uncopied, to: usize, index: &mut u32) {
+        let text = rest.get(uncopied.from..to).unwrap_or_default();
+        self.push_verbatim(text, index, uncopied.capitals);
+        *uncopied = Uncopied {
+            from: to,
+            capitals: 0,
+        };
+    }
+
+    /// Pushes `text` from the original, from code point `index` on, with its offset map; its
+    /// upper-case letters, `capitals` of them, are ASCII.
+    fn push_verbatim(&mut self, text: &str, index: &mut u32, capitals: usize) {
+        let start = self.out.text.len();
+        self.out.text.push_str(text);
+        if self.lowercase && capitals > 0 {
+            if let Some(pushed) = self.out.text.get_mut(start..) {
+                pushed.make_ascii_lowercase();
+            }
+        }
+        self.map_verbatim(start, index);
+    }
+
+    /// Pushes `text` from the original, from code point `index` on, lower-cased as letters of
+    /// [`latin_case`], with its offset map.
+    fn push_lowered(&mut self, text: &str, index: &mut u32) {
+        let start = self.out.text.len();
+        for c in text.chars() {
+            self.out
+                .text
+                .push(latin_case(c).map_or(c, |(lower, _)| lower));
+        }
+        self.map_verbatim(start, index);
+    }
+
+    /// Writes the offset map of the text from byte `start` on, from code point `index` on in the
+    /// original. Every character is the next code point of the original, of the same length, so
+    /// every byte maps to the code point it is part of.
+    fn map_verbatim(&mut self, start: usize, index: &mut u32) {
+        let pushed = self.out.text.as_bytes().get(start..).unwrap_or_default();
+        let mut next = *index;
+        if self.track {
+            let mut chunks = pushed.chunks_exact(CHUNK);
+            for chunk in chunks.by_ref() {
+                let starts = starts_mask(chunk);
+                let up_to = STARTS_UP_TO[usize::from(starts)];
+                // `next` counts the code points started before; the text starts one.
+                let map = up_to.map(|n| next + n - 1);
+                self.out.origin.extend(map);
+                next += starts.count_ones();
+            }
+            self.out.origin.extend(chunks.remainder().iter().map(|&b| {
+                next += u32::from(is_char_start(b));
+                next - 1
+            }));
+        } else {
+            next += pushed.iter().filter(|&&b| is_char_start(b)).count() as u32;
+        }
+        *index = next;
+    }
+
+    /// Pushes the cluster at the start of `rest`, a character and the combining marks after it,
+    /// every character it normalises to mapped to its first code point. Returns what follows.
+    fn push_cluster<'a>(&mut self, rest: &'a str, index: &mut u32) -> &'a str {
+        let mut chars = rest.chars();
+        let Some(base) = chars.next() else {
+            return rest;
+        };
+        let origin = *index;
+        *index += 1;
+        let mut len = base.len_utf8();
+        if !mark_at(rest, len) {
+            self.push_char(base, origin);
+            return chars.as_str();
+        }
+        for mark in chars.take_while(|&m| is_mark(m)) {
+            *index += 1;
+            len += mark.len_utf8();
+        }
+        let (cluster, rest) = rest.split_at(len);
+        for c in cluster.nfc() {
+            self.push_original(c, origin);
+        }
+        rest
+    }
+
+    /// Pushes a character that is a cluster of its own.
+    fn push_char(&mut self, c: char, origin: u32) {
+        // The commonest character outside stretches, and nothing but a space.
+        if c == ' ' {
+            self.space(origin, false);
+        } else if is_nfc_alone(c) {
+            self.push_original(c, origin);
+        } else {
+            for n in std::iter::once(c).nfc() {
+                self.push_original(n, origin);
+            }
+        }
     }
 
     fn push_original(&mut self, c: char, origin: u32) {
@@ -223,16 +737,22 @@ impl Builder {
                 self.letters("và", origin, false);
                 self.space(origin, false);
             }
-            Fold::Keep(k) => {
-                let upper = k.is_uppercase();
-                if self.lowercase && k.is_uppercase() {
-                    for l in k.to_lowercase() {
-                        self.emit(l, origin, upper);
-                    }
-                } else {
-                    self.emit(k, origin, upper);
-                }
+            Fold::Keep(k) => self.push_cased(k, origin),
+        }
+    }
+
+    fn push_cased(&mut self, c: char, origin: u32) {
+        if let Some((lower, upper)) = latin_case(c) {
+            self.emit(if self.lowercase { lower } else { c }, origin, upper);
+            return;
+        }
+        let upper = c.is_uppercase();
+        if self.lowercase && upper {
+            for l in c.to_lowercase() {
+                self.emit(l, origin, upper);
             }
+        } else {
+            self.emit(c, origin, upper);
         }
     }
 
@@ -250,7 +770,9 @@ impl Builder {
         }
     }
 
-    fn emit(&mut self, c: char, origin: u32, upper: bool) {
+    /// Writes out the whitespace pending before the next character, if any.
+    #[inline]
+    fn flush_space(&mut self) {
         if let Some((space_origin, newline)) = self.pending_space.take() {
             if !self.out.text.is_empty() {
                 self.raw(if newline { '\n' } else { ' ' }, space_origin);
@@ -259,31 +781,59 @@ impl Builder {
                 self.line_start = true;
             }
         }
-        let wordy =
-            is_letter(c) || c.is_ascii_digit() || c.is_alphanumeric() || is_combining_mark(c);
-        if !wordy {
-            self.close_word();
+    }
+
+    fn emit(&mut self, c: char, origin: u32, upper: bool) {
+        self.flush_space();
+        match role(c) {
+            Role::Punct => self.punct(c, origin),
+            role => self.word_char(c, origin, upper, role == Role::Letter),
         }
+    }
+
+    #[inline]
+    fn word_char(&mut self, c: char, origin: u32, upper: bool, letter: bool) {
         let start = self.out.text.len() as u32;
         self.raw(c, origin);
         let end = self.out.text.len() as u32;
-        if wordy {
-            let word = self.word.get_or_insert(Token {
-                start,
-                end,
-                kind: TokenKind::Number,
-                capitalised: upper,
-                all_upper: true,
-                letters: 0,
-                line_start: std::mem::take(&mut self.line_start),
-            });
-            word.end = end;
-            if is_letter(c) || (!c.is_ascii() && c.is_alphabetic()) {
-                word.letters = word.letters.saturating_add(1);
-                word.all_upper &= upper;
-                word.kind = TokenKind::Word;
-            }
-        } else if self.track {
+        let word = self.open_word(start, upper);
+        word.end = end;
+        if letter {
+            word.letters = word.letters.saturating_add(1);
+            word.all_upper &= upper;
+            word.kind = TokenKind::Word;
+        }
+    }
+
+    /// The word being built, started at `start` if there is none; `upper` is whether the
+    /// original's first character is upper case.
+    #[inline]
+    fn open_word(&mut self, start: u32, upper: bool) -> &mut Token {
+        if !self.word_open {
+            self.word_open = true;
+            self.word = word_token(start, upper, std::mem::take(&mut self.line_start));
+        }
+        &mut self.word
+    }
+
+    /// Ends the current word as it is.
+    fn push_word(&mut self) {
+        self.word_open = false;
+        if self.track {
+            self.out.tokens.push(self.word);
+        }
+    }
+
+    fn punct(&mut self, c: char, origin: u32) {
+        self.close_word();
+        let start = self.out.text.len() as u32;
+        self.raw(c, origin);
+        self.push_punct(start, self.out.text.len() as u32);
+    }
+
+    /// Records the punctuation mark at bytes `start..end` of the text.
+    fn push_punct(&mut self, start: u32, end: u32) {
+        if self.track {
             self.out.tokens.push(Token {
                 start,
                 end,
@@ -296,50 +846,65 @@ impl Builder {
         }
     }
 
+    #[inline]
     fn raw(&mut self, c: char, origin: u32) {
         self.out.text.push(c);
+        self.map_bytes(origin, c.len_utf8());
+    }
+
+    /// Maps the last `len` bytes written to the original code point `origin`.
+    #[inline]
+    fn map_bytes(&mut self, origin: u32, len: usize) {
         if self.track {
-            let n = c.len_utf8();
-            self.out.origin.extend(std::iter::repeat_n(origin, n));
+            let len = self.out.origin.len() + len;
+            self.out.origin.resize(len, origin);
         }
     }
 
     /// Ends the current word: fixes old tone placement, then records the token.
     fn close_word(&mut self) {
-        let Some(mut word) = self.word.take() else {
+        if !self.word_open {
+            return;
+        }
+        // The word is the end of the text, and a tone can only sit on a non-ASCII last letter.
+        if self
+            .out
+            .text
+            .as_bytes()
+            .last()
+            .is_some_and(|b| !b.is_ascii())
+        {
+            self.retone_tail();
+        }
+        self.push_word();
+    }
+
+    /// Moves the tone of the word being built, at the end of the text, to its new place.
+    fn retone_tail(&mut self) {
+        let start = self.word.start as usize;
+        let Some(word) = self.out.text.get(start..) else {
             return;
         };
-        let start = word.start as usize;
-        let tail: Vec<(usize, char)> = self.out.text[start..]
-            .char_indices()
-            .rev()
-            .take(3)
-            .collect();
-        if let [(yi, y), (xi, x), rest @ ..] = tail.as_slice() {
-            let before = rest.first().map(|&(_, b)| b);
-            if let Some((nx, ny)) = retone(before, *x, *y) {
-                let (xi, yi) = (start + xi, start + yi);
-                let origin_x = self.out.origin.get(xi).copied();
-                let origin_y = self.out.origin.get(yi).copied();
-                let mut replacement = String::with_capacity(4);
-                replacement.push(nx);
-                replacement.push(ny);
-                self.out.text.replace_range(xi.., &replacement);
-                if let (Some(ox), Some(oy)) = (origin_x, origin_y) {
-                    self.out.origin.truncate(xi);
-                    self.out
-                        .origin
-                        .extend(std::iter::repeat_n(ox, nx.len_utf8()));
-                    self.out
-                        .origin
-                        .extend(std::iter::repeat_n(oy, ny.len_utf8()));
-                }
-                word.end = self.out.text.len() as u32;
-            }
+        let mut tail = word.char_indices().rev();
+        let (Some((yi, y)), Some((xi, x))) = (tail.next(), tail.next()) else {
+            return;
+        };
+        let before = tail.next().map(|(_, b)| b);
+        let Some((nx, ny)) = retone(before, x, y) else {
+            return;
+        };
+        let (xi, yi) = (start + xi, start + yi);
+        let origin_x = self.out.origin.get(xi).copied();
+        let origin_y = self.out.origin.get(yi).copied();
+        self.out.text.truncate(xi);
+        self.out.text.push(nx);
+        self.out.text.push(ny);
+        if let (Some(ox), Some(oy)) = (origin_x, origin_y) {
+            self.out.origin.truncate(xi);
+            self.map_bytes(ox, nx.len_utf8());
+            self.map_bytes(oy, ny.len_utf8());
         }
-        if self.track {
-            self.out.tokens.push(word);
-        }
+        self.word.end = self.out.text.len() as u32;
     }
 
     fn finish(mut self) -> Normalized {
@@ -413,5 +978,169 @@ mod tests {
     #[test]
     fn display_form_keeps_case() {
         assert_eq!(display_form("Huyện  Uỷ"), "Huyện Ủy");
+    }
+
+    /// Each token as `text|original text|kind|flags|letters`, with flags `c` capitalised,
+    /// `u` all upper case and `l` line start, each 0 or 1.
+    fn describe(original: &str) -> Vec<String> {
+        let n = Normalized::new(original);
+        (0..n.tokens.len())
+            .map(|i| {
+                let t = n.tokens[i];
+                let (start, end) = n.token_span(i, i + 1);
+                format!(
+                    "{}|{}|{:?}|c{}u{}l{}|{}",
+                    n.token_text(i, i + 1),
+                    n.original_slice(original, start, end),
+                    t.kind,
+                    u8::from(t.capitalised),
+                    u8::from(t.all_upper),
+                    u8::from(t.line_start),
+                    t.letters
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn letters_before_combining_marks_compose_with_them() {
+        let n = Normalized::new("Nguye\u{302}\u{303}n Văn");
+        assert_eq!(n.text, "nguyễn văn");
+        assert_eq!(
+            describe("Nguye\u{302}\u{303}n Văn"),
+            [
+                "nguyễn|Nguye\u{302}\u{303}n|Word|c1u0l1|6",
+                "văn|Văn|Word|c1u0l0|3"
+            ]
+        );
+    }
+
+    #[test]
+    fn running_text_keeps_flags_offsets_and_tone_placement() {
+        let original = " \u{a0}Hoà An, THUÝ\u{a0}Khoẻ.";
+        assert_eq!(Normalized::new(original).text, "hòa an, thúy khỏe.");
+        assert_eq!(
+            describe(original),
+            [
+                "hòa|Hoà|Word|c1u0l1|3",
+                "an|An|Word|c1u0l0|2",
+                ",|,|Punct|c0u0l0|0",
+                "thúy|THUÝ|Word|c1u1l0|4",
+                "khỏe|Khoẻ|Word|c1u0l0|4",
+                ".|.|Punct|c0u0l0|0"
+            ]
+        );
+    }
+
+    #[test]
+    fn vietnamese_capitals_are_lower_cased() {
+        assert_eq!(
+            describe("ĐẢNG Cộng sản"),
+            [
+                "đảng|ĐẢNG|Word|c1u1l1|4",
+                "cộng|Cộng|Word|c1u0l0|4",
+                "sản|sản|Word|c0u0l0|3"
+            ]
+        );
+        assert_eq!(display_form("ĐẢNG  Cộng"), "ĐẢNG Cộng");
+    }
+
+    #[test]
+    fn combining_marks_stay_with_what_they_follow() {
+        // A mark after a space is in the space's cluster, so the word maps back from the space.
+        assert_eq!(Normalized::new("a\u{301}, \u{301}b").text, "á, \u{301}b");
+        assert_eq!(
+            describe("a\u{301}, \u{301}b"),
+            [
+                "á|a\u{301}|Word|c0u0l1|1",
+                ",|,|Punct|c0u0l0|0",
+                "\u{301}b| \u{301}b|Word|c0u0l0|1"
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_line_breaks_and_ampersands() {
+        assert_eq!(
+            describe("12 ab\r\nXy"),
+            [
+                "12|12|Number|c0u1l1|0",
+                "ab|ab|Word|c0u0l0|2",
+                "xy|Xy|Word|c1u0l1|2"
+            ]
+        );
+        assert_eq!(
+            describe("A&B"),
+            [
+                "a|A|Word|c1u1l1|1",
+                "và||Word|c0u0l0|2",
+                "b|B|Word|c1u1l0|1"
+            ]
+        );
+    }
+
+    #[test]
+    fn letter_counts_saturate() {
+        let n = Normalized::new(&"a".repeat(300));
+        assert_eq!(n.tokens[0].letters, u8::MAX);
+    }
+
+    /// Every character, for checking the fast paths against the Unicode tables.
+    fn all_chars() -> impl Iterator<Item = char> {
+        (0..=u32::from(char::MAX)).filter_map(char::from_u32)
+    }
+
+    #[test]
+    fn latin_case_agrees_with_unicode() {
+        for c in all_chars() {
+            let Some((lower, upper)) = latin_case(c) else {
+                continue;
+            };
+            assert_eq!(upper, c.is_uppercase(), "{c:?}");
+            let want = if upper {
+                c.to_lowercase().collect()
+            } else {
+                c.to_string()
+            };
+            assert_eq!(lower.to_string(), want, "{c:?}");
+            // Lower-casing in place relies on this.
+            assert_eq!(lower.len_utf8(), c.len_utf8(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn letter_tables_agree_with_latin_case() {
+        for c in all_chars().filter(|c| !c.is_ascii()) {
+            let mut buf = [0; 4];
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
+            let tabled = matches!(c, '\u{C0}'..='\u{1BF}' | '\u{1E80}'..='\u{1EFF}');
+            let want = latin_case(c)
+                .filter(|_| tabled && is_letter(c))
+                .map(|(_, upper)| (bytes.len(), upper));
+            assert_eq!(latin_letter(bytes, 0), want, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_unicode_tables() {
+        for c in all_chars() {
+            assert_eq!(is_mark(c), is_combining_mark(c), "{c:?}");
+            let nfc = is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes;
+            assert_eq!(is_nfc_alone(c), nfc, "{c:?}");
+            let s = format!("a{c}");
+            assert_eq!(mark_at(&s, 1), is_mark(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn code_point_offsets_match_char_indices() {
+        let pieces = ["a", "ệ", "đ", "😀", "中", " ", "Ữ"];
+        for len in 0..40 {
+            let s: String = (0..len)
+                .map(|i| pieces[(i * 5 + len) % pieces.len()])
+                .collect();
+            let want: Vec<u32> = s.char_indices().map(|(i, _)| i as u32).collect();
+            assert_eq!(code_point_offsets(&s), want, "{s:?}");
+        }
     }
 }
