@@ -486,9 +486,7 @@ impl<'a> State<'a> {
             }
             Node::Class(class) => {
                 if pos < self.line_end.get()
-                    && tokens
-                        .get(pos as usize)
-                        .is_some_and(|t| class_matches(*class, t))
+                    && self.token_bits[pos as usize] & class_bit(*class) != 0
                 {
                     k(pos + 1, caps);
                 }

@@ -401,40 +401,29 @@ fn starts_mask(chunk: &[u8]) -> u8 {
 
 /// For each mask of [`starts_mask`], the positions of its set bits in order (then zeros).
 /// `u32`, like the maps, so that a chunk is a vector add.
-const START_POSITIONS: [[u32; CHUNK]; 256] = {
-    let mut table = [[0; CHUNK]; 256];
-    let mut mask = 0;
-    while mask < 256 {
-        let (mut bit, mut n) = (0, 0);
-        while bit < CHUNK {
-            if mask & (1 << bit) != 0 {
-                table[mask][n] = bit as u32;
-                n += 1;
-            }
-            bit += 1;
-        }
-        mask += 1;
-    }
-    table
-};
+const START_POSITIONS: [[u32; CHUNK]; 256] = start_tables().0;
 
 /// For each mask of [`starts_mask`], how many of its bits are set up to each position.
-const STARTS_UP_TO: [[u32; CHUNK]; 256] = {
-    let mut table = [[0; CHUNK]; 256];
+const STARTS_UP_TO: [[u32; CHUNK]; 256] = start_tables().1;
+
+/// Both tables above, made in one pass over the masks.
+const fn start_tables() -> ([[u32; CHUNK]; 256], [[u32; CHUNK]; 256]) {
+    let (mut positions, mut up_to) = ([[0; CHUNK]; 256], [[0; CHUNK]; 256]);
     let mut mask = 0;
     while mask < 256 {
         let (mut bit, mut n) = (0, 0);
         while bit < CHUNK {
             if mask & (1 << bit) != 0 {
+                positions[mask][n] = bit as u32;
                 n += 1;
             }
-            table[mask][bit] = n;
+            up_to[mask][bit] = n as u32;
             bit += 1;
         }
         mask += 1;
     }
-    table
-};
+    (positions, up_to)
+}
 
 /// Whether `b` starts a UTF-8 sequence rather than continuing one.
 fn is_char_start(b: u8) -> bool {
