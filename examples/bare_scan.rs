@@ -54,7 +54,7 @@ fn run(path: &str, scan: bool) -> Result<(), Box<dyn std::error::Error>> {
         let doc: Line = serde_json::from_str(&line)?;
         let normalized = Normalized::new(&doc.text);
         if scan {
-            hits += matcher.raw_count(&normalized.text);
+            hits += matcher.raw_count(&normalized);
         }
         documents += 1;
         bytes += doc.text.len() as u64;
