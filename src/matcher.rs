@@ -155,7 +155,8 @@ impl Codes {
         for key in keys {
             for token in &key.tokens {
                 let next = of.len() as u32 + 1;
-                of.entry(Box::from(&key.text[token.range()])).or_insert(next);
+                of.entry(Box::from(&key.text[token.range()]))
+                    .or_insert(next);
             }
         }
         // Two bytes number 16 383 tokens, three 2 million; a slot of a gap and two bytes is
@@ -186,7 +187,11 @@ impl Codes {
             let code = self.of.get(&doc.text[token.range()]).copied().unwrap_or(0);
             for shift in (0..self.width).rev() {
                 let seven = (code >> (7 * shift)) as u8 & 0x7F;
-                out.push(if shift + 1 == self.width { seven | 0x80 } else { seven });
+                out.push(if shift + 1 == self.width {
+                    seven | 0x80
+                } else {
+                    seven
+                });
             }
             previous_end = Some(token.end as usize);
         }
