@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use vnner::io::output::{FolderSink, Format, Sink};
+use vnner::io::output::{render, FolderSink, Format, Sink};
 use vnner::matcher::Hit;
 use vnner::rules::engine::State;
 use vnner::text::Normalized;
@@ -92,7 +92,9 @@ fn stages(c: &mut Criterion) {
             },
             |(sink, _)| {
                 for (i, a) in annotations.iter().enumerate() {
-                    sink.document(&i.to_string(), a)
+                    let rendered =
+                        render(sink.layout(), &i.to_string(), a).expect("rows format into memory");
+                    sink.document(&rendered)
                         .expect("writing to a temporary folder");
                 }
             },

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::io::input::{Document, InputError, Item};
-use crate::io::output::Sink;
-use crate::pipeline::{Annotations, Pipeline};
+use crate::io::output::{render, Layout, Rendered, Sink};
+use crate::pipeline::Pipeline;
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -62,7 +62,12 @@ pub struct Summary {
 pub static STOP: AtomicBool = AtomicBool::new(false);
 
 enum Outcome {
-    Done(String, Annotations),
+    /// A document annotated and formatted for the sink.
+    Done {
+        rendered: std::io::Result<Rendered>,
+        mentions: usize,
+        relations: usize,
+    },
     Failed(InputError),
 }
 
@@ -81,6 +86,7 @@ pub fn run(
     let (batch_tx, batch_rx) = sync_channel::<Vec<Item>>(2);
     let (out_tx, out_rx) = sync_channel::<Vec<Outcome>>(2);
     let report_errors = options.report_errors;
+    let layout = sink.layout();
 
     std::thread::scope(|scope| {
         scope.spawn(move || {
@@ -112,11 +118,15 @@ pub fn run(
             for outcomes in out_rx {
                 for outcome in outcomes {
                     match outcome {
-                        Outcome::Done(id, annotations) => {
+                        Outcome::Done {
+                            rendered,
+                            mentions,
+                            relations,
+                        } => {
                             summary.documents += 1;
-                            summary.mentions += annotations.mentions.len() as u64;
-                            summary.relations += annotations.relations.len() as u64;
-                            sink.document(&id, &annotations)?;
+                            summary.mentions += mentions as u64;
+                            summary.relations += relations as u64;
+                            sink.document(&rendered?)?;
                         }
                         Outcome::Failed(error) => {
                             summary.errors += 1;
@@ -148,7 +158,7 @@ pub fn run(
                 batch
                     .into_par_iter()
                     .map(|item| match item {
-                        Item::Document(doc) => annotate(pipeline, doc),
+                        Item::Document(doc) => annotate(pipeline, layout, doc),
                         Item::Error(e) => Outcome::Failed(e),
                     })
                     .collect()
@@ -169,11 +179,16 @@ pub fn run(
     })
 }
 
-/// Annotates one document; a panic becomes an error naming the document.
-fn annotate(pipeline: &Pipeline, doc: Document) -> Outcome {
+/// Annotates one document and formats it for the sink; a panic becomes an error naming the
+/// document.
+fn annotate(pipeline: &Pipeline, layout: Layout, doc: Document) -> Outcome {
     // The pipeline is read-only, so nothing is left half-updated by a panic.
     match catch_unwind(AssertUnwindSafe(|| pipeline.annotate(&doc.text))) {
-        Ok(annotations) => Outcome::Done(doc.id, annotations),
+        Ok(annotations) => Outcome::Done {
+            rendered: render(layout, &doc.id, &annotations),
+            mentions: annotations.mentions.len(),
+            relations: annotations.relations.len(),
+        },
         Err(panic) => {
             let message = panic
                 .downcast_ref::<&str>()

@@ -2,6 +2,9 @@
 //! JSON line per document on standard output (for Spark's `RDD.pipe`, Hadoop Streaming, GNU
 //! parallel).
 //!
+//! Documents are formatted by the worker that annotated them ([`render`]), so the writer thread
+//! only copies each document's bytes into place, in input order.
+//!
 //! Files are written under temporary names (`.mentions.csv.partial`) and renamed into place only
 //! when the run finishes, all three after all three are safely on disk; so an interrupted or
 //! failed run never leaves a half-written file that looks complete. Temporary files are removed
@@ -25,9 +28,82 @@ pub enum Format {
     Jsonl,
 }
 
+/// How a sink wants documents formatted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Rows of the mentions and relations files, in a folder of this format.
+    Folder(Format),
+    /// One JSON line per document.
+    Stream,
+}
+
+/// A document's results, formatted for a [`Layout`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    /// Rows for the mentions file, or the document's whole line for a stream.
+    pub mentions: Vec<u8>,
+    /// Rows for the relations file (nothing for a stream).
+    pub relations: Vec<u8>,
+}
+
+/// Formats document `id`'s results for `layout`: run on the worker threads, in any order.
+pub fn render(layout: Layout, id: &str, annotations: &Annotations) -> io::Result<Rendered> {
+    let mut rendered = Rendered::default();
+    match layout {
+        Layout::Folder(format) => {
+            let mentions = annotations.mentions.iter().map(|m| MentionRow::new(id, m));
+            rendered.mentions = rows(format, mentions)?;
+            let relations = annotations
+                .relations
+                .iter()
+                .map(|r| RelationRow::new(id, r));
+            rendered.relations = rows(format, relations)?;
+        }
+        Layout::Stream => {
+            let record = StreamRecord {
+                id,
+                mentions: &annotations.mentions,
+                relations: &annotations.relations,
+                error: None,
+            };
+            serde_json::to_writer(&mut rendered.mentions, &record)?;
+            rendered.mentions.push(b'\n');
+        }
+    }
+    Ok(rendered)
+}
+
+/// `rows` as CSV records or JSON lines.
+fn rows<T: Serialize>(format: Format, rows: impl Iterator<Item = T>) -> io::Result<Vec<u8>> {
+    match format {
+        Format::Csv => {
+            let mut writer = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
+            for row in rows {
+                writer.serialize(row).map_err(io::Error::other)?;
+            }
+            writer
+                .into_inner()
+                .map_err(|e| io::Error::other(e.to_string()))
+        }
+        Format::Jsonl => {
+            let mut out = Vec::new();
+            for row in rows {
+                serde_json::to_writer(&mut out, &row)?;
+                out.push(b'\n');
+            }
+            Ok(out)
+        }
+    }
+}
+
 /// Where results go, one document at a time, in input order.
 pub trait Sink: Send {
-    fn document(&mut self, id: &str, annotations: &Annotations) -> io::Result<()>;
+    /// How [`Sink::document`] wants documents formatted.
+    fn layout(&self) -> Layout;
+    /// Writes a document formatted by [`render`] for this sink's layout.
+    fn document(&mut self, rendered: &Rendered) -> io::Result<()>;
     fn error(&mut self, error: &InputError) -> io::Result<()>;
     /// Completes the output (renames files into place); not called when the run is abandoned,
     /// and dropping an unfinished sink removes what it wrote so far.
@@ -182,12 +258,8 @@ impl Drop for Temporary {
 /// One output file being written under a temporary name.
 struct Part {
     temporary: Temporary,
-    kind: PartWriter,
-}
-
-enum PartWriter {
-    Csv(Box<csv::Writer<BufWriter<File>>>),
-    Jsonl(BufWriter<File>),
+    format: Format,
+    file: BufWriter<File>,
 }
 
 impl Part {
@@ -206,41 +278,25 @@ impl Part {
         let (temporary, file) =
             Temporary::create(dir.join(format!(".{stem}.{extension}.partial")), target)?;
         let mut file = BufWriter::with_capacity(1 << 20, file);
-        let kind = match format {
-            Format::Csv => {
-                if excel {
-                    file.write_all("\u{feff}".as_bytes())?;
-                }
-                let mut writer = csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(file);
-                writer.write_record(header)?;
-                PartWriter::Csv(Box::new(writer))
+        if format == Format::Csv {
+            if excel {
+                file.write_all("\u{feff}".as_bytes())?;
             }
-            Format::Jsonl => PartWriter::Jsonl(file),
-        };
-        Ok(Part { temporary, kind })
-    }
-
-    fn write<T: Serialize>(&mut self, row: &T) -> io::Result<()> {
-        match &mut self.kind {
-            PartWriter::Csv(w) => w.serialize(row).map_err(io::Error::other),
-            PartWriter::Jsonl(w) => {
-                serde_json::to_writer(&mut *w, row)?;
-                w.write_all(b"\n")
-            }
+            file.write_all(&rows(format, std::iter::once(header))?)?;
         }
+        Ok(Part {
+            temporary,
+            format,
+            file,
+        })
     }
 
     /// Flushes the file and waits until it is on disk; the temporary is still to be committed.
     fn close(self) -> io::Result<Temporary> {
-        let file = match self.kind {
-            PartWriter::Csv(w) => w
-                .into_inner()
-                .map_err(|e| io::Error::other(e.to_string()))?,
-            PartWriter::Jsonl(w) => w,
-        };
-        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        self.file
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
         Ok(self.temporary)
     }
 }
@@ -267,22 +323,23 @@ impl FolderSink {
 }
 
 impl Sink for FolderSink {
-    fn document(&mut self, id: &str, annotations: &Annotations) -> io::Result<()> {
-        for mention in &annotations.mentions {
-            self.mentions.write(&MentionRow::new(id, mention))?;
-        }
-        for relation in &annotations.relations {
-            self.relations.write(&RelationRow::new(id, relation))?;
-        }
-        Ok(())
+    fn layout(&self) -> Layout {
+        Layout::Folder(self.mentions.format)
+    }
+
+    fn document(&mut self, rendered: &Rendered) -> io::Result<()> {
+        self.mentions.file.write_all(&rendered.mentions)?;
+        self.relations.file.write_all(&rendered.relations)
     }
 
     fn error(&mut self, error: &InputError) -> io::Result<()> {
-        self.errors.write(&ErrorRow {
+        let row = ErrorRow {
             source: &error.source,
             line: error.line,
             reason: &error.reason,
-        })
+        };
+        let bytes = rows(self.errors.format, std::iter::once(row))?;
+        self.errors.file.write_all(&bytes)
     }
 
     fn finish(self: Box<Self>) -> io::Result<()> {
@@ -324,32 +381,29 @@ impl<W: Write + Send> StreamSink<W> {
     pub fn new(out: W) -> StreamSink<W> {
         StreamSink { out }
     }
-
-    fn record(&mut self, record: &StreamRecord<'_>) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, record)?;
-        self.out.write_all(b"\n")?;
-        self.out.flush()
-    }
 }
 
 impl<W: Write + Send> Sink for StreamSink<W> {
-    fn document(&mut self, id: &str, annotations: &Annotations) -> io::Result<()> {
-        self.record(&StreamRecord {
-            id,
-            mentions: &annotations.mentions,
-            relations: &annotations.relations,
-            error: None,
-        })
+    fn layout(&self) -> Layout {
+        Layout::Stream
+    }
+
+    fn document(&mut self, rendered: &Rendered) -> io::Result<()> {
+        self.out.write_all(&rendered.mentions)?;
+        self.out.flush()
     }
 
     fn error(&mut self, error: &InputError) -> io::Result<()> {
         let id = error.location();
-        self.record(&StreamRecord {
+        let record = StreamRecord {
             id: &id,
             mentions: &[],
             relations: &[],
             error: Some(error.reason.clone()),
-        })
+        };
+        serde_json::to_writer(&mut self.out, &record)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
     }
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {
@@ -402,6 +456,38 @@ mod tests {
         );
         let errors = std::fs::read_to_string(dir.path().join("errors.csv")).unwrap();
         assert_eq!(errors, "source,line,reason\na.jsonl,3,broken\n");
+    }
+
+    fn one_mention() -> Annotations {
+        Annotations {
+            mentions: vec![Mention {
+                start: 0,
+                end: 11,
+                kind: "ORG".into(),
+                text: "Sở \"Nội vụ\"".into(),
+                canonical: "Sở Nội vụ".into(),
+                detail: "a=1; b=2".into(),
+                source: "gazetteer:bodies.tsv:3".into(),
+            }],
+            relations: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn documents_are_rendered_as_the_layout_says() {
+        let csv = render(Layout::Folder(Format::Csv), "d,1", &one_mention()).unwrap();
+        assert_eq!(
+            String::from_utf8(csv.mentions).unwrap(),
+            "\"d,1\",0,11,ORG,\"Sở \"\"Nội vụ\"\"\",Sở Nội vụ,a=1; b=2,gazetteer:bodies.tsv:3\n"
+        );
+        assert!(csv.relations.is_empty());
+        let jsonl = render(Layout::Folder(Format::Jsonl), "d", &one_mention()).unwrap();
+        assert!(String::from_utf8(jsonl.mentions)
+            .unwrap()
+            .starts_with("{\"doc_id\":\"d\",\"start\":0,"));
+        let stream = render(Layout::Stream, "d", &one_mention()).unwrap();
+        let line = String::from_utf8(stream.mentions).unwrap();
+        assert!(line.starts_with("{\"id\":\"d\",\"mentions\":[{") && line.ends_with("]}\n"));
     }
 
     #[test]
