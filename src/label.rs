@@ -1,7 +1,7 @@
 //! Labels: the interned names of annotation kinds (gazetteer kinds such as `title`, rule outputs
 //! such as `ORG`), so the hot loops compare integers.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// An interned label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14,7 +14,7 @@ pub const MENTION_TYPES: [&str; 4] = ["PER", "ROLE", "ORG", "LOC"];
 #[derive(Debug, Default, Clone)]
 pub struct Labels {
     names: Vec<String>,
-    ids: HashMap<String, Label>,
+    ids: FxHashMap<String, Label>,
     /// Whether each label is a mention type, decided once at interning: the writer asks for
     /// every annotation of every document.
     mention: Vec<bool>,

@@ -5,7 +5,7 @@
 //! without a name (`đồng chí Chủ tịch UBND huyện`) at the person who holds it earlier in the same
 //! document.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use crate::text::match_key;
 
@@ -18,7 +18,7 @@ pub struct Pair {
 
 /// Keeps the first of each pair whose person and role read the same after normalisation.
 pub fn distinct_pairs(holds: &[(u32, u32)], text: impl Fn(u32) -> String) -> Vec<Pair> {
-    let mut seen = HashSet::new();
+    let mut seen = FxHashSet::default();
     let mut pairs = Vec::new();
     for &(person, role) in holds {
         if seen.insert((match_key(&text(person)), match_key(&text(role)))) {
@@ -36,7 +36,7 @@ pub fn refer_nameless(
     held: &[(u32, u32, u32)],
     key: impl Fn(u32) -> String,
 ) -> Vec<(u32, u32)> {
-    let holding: HashSet<u32> = held.iter().map(|&(_, role, _)| role).collect();
+    let holding: FxHashSet<u32> = held.iter().map(|&(_, role, _)| role).collect();
     let mut out = Vec::new();
     for &(role, first) in roles {
         if holding.contains(&role) {

@@ -12,7 +12,7 @@
 //! hide the shorter ones at the same position. Choosing among them is the rules' job, which see
 //! every candidate.
 
-use std::collections::{hash_map, HashMap};
+use std::collections::hash_map;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rustc_hash::FxHashMap;
@@ -53,7 +53,8 @@ impl Matcher {
     /// Compiles every entry of `gazetteer`; entry kinds are interned in `labels`.
     pub fn new(gazetteer: &Gazetteer, labels: &mut Labels) -> Result<Matcher, Error> {
         let entries = &gazetteer.entries;
-        let mut by_key: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+        let mut by_key: FxHashMap<&str, usize> =
+            FxHashMap::with_capacity_and_hasher(entries.len(), Default::default());
         let mut groups: Vec<KeyGroup> = Vec::with_capacity(entries.len());
         // Entries come in runs of one kind (a file each), so the last label is nearly always
         // the one wanted: interning it again per entry would hash every kind name.

@@ -1,8 +1,7 @@
 //! The pipeline: resources compiled once, then normalise → match → rules → places → link for each
 //! document. A [`Pipeline`] is immutable after construction and shared by all threads.
 
-use std::collections::HashMap;
-
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::error::Error;
@@ -247,7 +246,7 @@ impl Pipeline {
             })
             .collect();
         let resolutions = self.places.resolve(&queries);
-        let resolution_of: std::collections::HashMap<u32, &Resolution> =
+        let resolution_of: FxHashMap<u32, &Resolution> =
             locs.iter().copied().zip(&resolutions).collect();
 
         // Relations.
@@ -263,7 +262,7 @@ impl Pipeline {
             .map(|id| (id, state.annotations[id as usize].first))
             .collect();
         // Each role's key once, not once per (role, earlier holder) comparison.
-        let role_keys: HashMap<u32, String> = roles
+        let role_keys: FxHashMap<u32, String> = roles
             .iter()
             .map(|&(id, _)| (id, match_key(&original(id))))
             .collect();

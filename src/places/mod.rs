@@ -6,7 +6,7 @@
 //! parent/child links), and only then by prominence. Where that still leaves several units, the
 //! mention says so with `candidates=` instead of guessing.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::gazetteer::{Entry, Gazetteer};
 
@@ -220,8 +220,8 @@ impl Names {
 
 /// A hash that is the same in every run, so the index is built the same way each time.
 fn hash(name: &str) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut hasher = DefaultHasher::new();
+    use std::hash::{Hash, Hasher};
+    let mut hasher = rustc_hash::FxHasher::default();
     name.hash(&mut hasher);
     hasher.finish()
 }
@@ -287,7 +287,8 @@ impl PlaceIndex {
             .collect();
         let mut units: Vec<Unit> = Vec::with_capacity(places.len());
         // Borrowed from the gazetteer: building clones no code, era or parent.
-        let mut by_code: HashMap<(&str, &str), usize> = HashMap::with_capacity(places.len());
+        let mut by_code: FxHashMap<(&str, &str), usize> =
+            FxHashMap::with_capacity_and_hasher(places.len(), Default::default());
         let mut parents: Vec<(usize, &str, &str)> = Vec::new();
         let mut named: Vec<(&str, usize)> = Vec::with_capacity(places.len());
         for entry in places {

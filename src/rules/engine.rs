@@ -7,7 +7,8 @@
 //! which add annotations that later phases see.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 
 use super::parse::Class;
 use super::{
@@ -68,7 +69,7 @@ pub struct State<'a> {
     /// span are found by looking back that far instead of over the whole document.
     reach: Vec<u32>,
     /// How many live annotations of a label have a text, for the phase's `[seen=LABEL]` filters.
-    seen: HashMap<(Label, &'a str), u32>,
+    seen: FxHashMap<(Label, &'a str), u32>,
     /// Per token: the bits of its classes, of the first word it is and of the labels that start
     /// there (see [`label_bit`](super::label_bit)), so a phase skips tokens none of its rules can start at.
     token_bits: Vec<u64>,
@@ -135,7 +136,7 @@ impl<'a> State<'a> {
             last_at: vec![NONE; doc.tokens.len() + 1],
             next: Vec::with_capacity(hits.len() * 2),
             reach: Vec::new(),
-            seen: HashMap::new(),
+            seen: FxHashMap::default(),
             token_bits: doc
                 .tokens
                 .iter()
