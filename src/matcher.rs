@@ -94,6 +94,10 @@ impl Matcher {
         let automaton = AhoCorasick::builder()
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .match_kind(MatchKind::Standard)
+            // Only the root and the states after a code's first byte fan out widely; a state
+            // after a whole code expects one of three gap bytes, so a dense table there (one per
+            // word of the vocabulary) would cost start-up time and cache for nothing.
+            .dense_depth(1)
             .build(patterns)
             .map_err(|e| Error::Gazetteer {
                 file: "(all gazetteers)".into(),
