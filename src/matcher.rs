@@ -15,6 +15,7 @@
 use std::collections::hash_map;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::Error;
@@ -84,7 +85,7 @@ impl Matcher {
                 }
             }
         }
-        let keys: Vec<Normalized> = groups.iter().map(|g| Normalized::new(&g.key)).collect();
+        let keys: Vec<Normalized> = groups.par_iter().map(|g| Normalized::new(&g.key)).collect();
         let codes = Codes::new(&keys).ok_or_else(|| Error::Gazetteer {
             file: "(all gazetteers)".into(),
             line: 0,
