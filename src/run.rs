@@ -67,8 +67,20 @@ enum Outcome {
         rendered: std::io::Result<Rendered>,
         mentions: usize,
         relations: usize,
+        text_bytes: usize,
     },
     Failed(InputError),
+    /// A line with nothing on it.
+    Blank,
+}
+
+impl Outcome {
+    fn text_bytes(&self) -> u64 {
+        match self {
+            Outcome::Done { text_bytes, .. } => *text_bytes as u64,
+            Outcome::Failed(_) | Outcome::Blank => 0,
+        }
+    }
 }
 
 /// Annotates every item of `input` and writes the results to `sink`, in input order.
@@ -96,9 +108,7 @@ pub fn run(
                 if STOP.load(Ordering::Relaxed) {
                     break;
                 }
-                if let Item::Document(d) = &item {
-                    bytes += d.text.len();
-                }
+                bytes += item.input_bytes();
                 batch.push(item);
                 if batch.len() >= options.batch_docs || bytes >= options.batch_bytes {
                     bytes = 0;
@@ -122,6 +132,7 @@ pub fn run(
                             rendered,
                             mentions,
                             relations,
+                            ..
                         } => {
                             summary.documents += 1;
                             summary.mentions += mentions as u64;
@@ -135,6 +146,7 @@ pub fn run(
                             }
                             sink.error(&error)?;
                         }
+                        Outcome::Blank => {}
                     }
                 }
             }
@@ -147,24 +159,19 @@ pub fn run(
 
         let mut bytes_total = 0u64;
         for batch in batch_rx {
-            let batch_bytes: u64 = batch
-                .iter()
-                .map(|i| match i {
-                    Item::Document(d) => d.text.len() as u64,
-                    Item::Error(_) => 0,
-                })
-                .sum();
             let outcomes: Vec<Outcome> = pool.install(|| {
                 batch
                     .into_par_iter()
-                    .map(|item| match item {
-                        Item::Document(doc) => annotate(pipeline, layout, doc),
-                        Item::Error(e) => Outcome::Failed(e),
+                    .map(|item| match item.into_document() {
+                        Some(Ok(doc)) => annotate(pipeline, layout, doc),
+                        Some(Err(e)) => Outcome::Failed(e),
+                        None => Outcome::Blank,
                     })
                     .collect()
             });
-            bytes_total += batch_bytes;
-            progress.advance(outcomes.len() as u64, bytes_total);
+            bytes_total += outcomes.iter().map(Outcome::text_bytes).sum::<u64>();
+            let documents = outcomes.iter().filter(|o| !matches!(o, Outcome::Blank));
+            progress.advance(documents.count() as u64, bytes_total);
             if out_tx.send(outcomes).is_err() {
                 break;
             }
@@ -188,6 +195,7 @@ fn annotate(pipeline: &Pipeline, layout: Layout, doc: Document) -> Outcome {
             rendered: render(layout, &doc.id, &annotations),
             mentions: annotations.mentions.len(),
             relations: annotations.relations.len(),
+            text_bytes: doc.text.len(),
         },
         Err(panic) => {
             let message = panic

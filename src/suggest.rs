@@ -74,9 +74,10 @@ where
         .enumerate()
         .par_bridge()
         .fold(Tally::default, |mut tally, (index, item)| {
-            match item {
-                Item::Document(doc) => tally.add(pipeline, index, &doc),
-                Item::Error(e) => tally.errors.push((index, e)),
+            match item.into_document() {
+                Some(Ok(doc)) => tally.add(pipeline, index, &doc),
+                Some(Err(e)) => tally.errors.push((index, e)),
+                None => {}
             }
             tally
         })

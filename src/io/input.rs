@@ -55,7 +55,30 @@ impl fmt::Display for InputError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     Document(Document),
+    /// A JSON line, decoded and parsed by whoever takes it ([`Item::into_document`]): on the
+    /// worker threads, so the reader thread only splits lines.
+    JsonLine(JsonLine),
     Error(InputError),
+}
+
+impl Item {
+    /// The document, or why there is none; `None` for a line with nothing on it.
+    pub fn into_document(self) -> Option<Result<Document, InputError>> {
+        match self {
+            Item::Document(document) => Some(Ok(document)),
+            Item::JsonLine(line) => line.parse(),
+            Item::Error(error) => Some(Err(error)),
+        }
+    }
+
+    /// Bytes of input it stands for, to size batches before it is parsed.
+    pub fn input_bytes(&self) -> usize {
+        match self {
+            Item::Document(document) => document.text.len(),
+            Item::JsonLine(line) => line.bytes.len(),
+            Item::Error(_) => 0,
+        }
+    }
 }
 
 /// How input bytes are decoded.
@@ -418,16 +441,42 @@ impl JsonLines {
             reason,
         })
     }
+}
 
-    /// The document on the line starting at byte `start`, or `None` for a blank line.
-    fn parse(&self, bytes: Vec<u8>, start: usize) -> Option<Item> {
-        let text = match decode(bytes, self.options.encoding) {
+/// One line of a JSON-lines input, as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonLine {
+    source: String,
+    /// 1-based line number, and the byte offset where the line starts.
+    line: usize,
+    start: usize,
+    bytes: Vec<u8>,
+    encoding: Encoding,
+}
+
+impl JsonLine {
+    /// The document on the line, or why there is none; `None` for a blank line.
+    fn parse(self) -> Option<Result<Document, InputError>> {
+        let JsonLine {
+            source,
+            line,
+            start,
+            bytes,
+            encoding,
+        } = self;
+        let error = |source: String, reason: String| InputError {
+            source,
+            line: Some(line),
+            reason,
+        };
+        let text = match decode(bytes, encoding) {
             Ok(t) => t,
             Err(NotUtf8 { at, .. }) => {
-                return Some(self.error(format!(
+                let reason = format!(
                     "invalid UTF-8 at byte {} (byte {at} of the line; {ENCODING_HINT})",
                     start + at
-                )));
+                );
+                return Some(Err(error(source, reason)));
             }
         };
         if text.trim().is_empty() {
@@ -440,28 +489,27 @@ impl JsonLines {
             }) => {
                 let id = match id {
                     Some(serde_json::Value::String(s)) => s,
-                    Some(serde_json::Value::Null) | None => {
-                        format!("{}:{}", self.source, self.line)
-                    }
+                    Some(serde_json::Value::Null) | None => format!("{source}:{line}"),
                     Some(other) => other.to_string(),
                 };
-                Item::Document(Document {
+                Ok(Document {
                     id,
                     text: body,
-                    source: self.source.clone(),
-                    line: Some(self.line),
+                    source,
+                    line: Some(line),
                 })
             }
-            Ok(JsonDocument { text: None, .. }) => self.error("no \"text\" field".into()),
+            Ok(JsonDocument { text: None, .. }) => Err(error(source, "no \"text\" field".into())),
             Err(e) => {
                 // The line is one line: serde's own "at line 1" would only confuse.
                 let message = e.to_string();
                 let place = format!(" at line {} column {}", e.line(), e.column());
                 let message = message.strip_suffix(&place).unwrap_or(&message);
-                self.error(format!(
+                let reason = format!(
                     "not a JSON object with \"id\" and \"text\" (column {}: {message})",
                     e.column()
-                ))
+                );
+                Err(error(source, reason))
             }
         })
     }
@@ -489,9 +537,16 @@ impl Iterator for JsonLines {
                         )));
                     }
                     bytes.truncate(content);
-                    if let Some(item) = self.parse(bytes, start) {
-                        return Some(item);
+                    if bytes.iter().all(u8::is_ascii_whitespace) {
+                        continue;
                     }
+                    return Some(Item::JsonLine(JsonLine {
+                        source: self.source.clone(),
+                        line: self.line,
+                        start,
+                        bytes,
+                        encoding: self.options.encoding,
+                    }));
                 }
                 Err(e) => {
                     self.done = true;
