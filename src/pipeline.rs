@@ -72,6 +72,8 @@ pub struct Pipeline {
     places: PlaceIndex,
     loc: Label,
     role: Label,
+    /// The kind of place-name entries, which canonical forms leave to place resolution.
+    place: Label,
 }
 
 /// A document's full rule state, for `vnner explain`.
@@ -125,6 +127,7 @@ impl Pipeline {
         let matcher = matcher?;
         let facts = EntryFacts::new(rules.attr_tests.len(), &matcher);
         let (loc, role) = (labels.intern("LOC"), labels.intern("ROLE"));
+        let place = labels.intern("place");
         Ok(Pipeline {
             labels,
             gazetteer,
@@ -134,6 +137,7 @@ impl Pipeline {
             places,
             loc,
             role,
+            place,
         })
     }
 
@@ -302,13 +306,8 @@ impl Pipeline {
                 .position(|t| *t == kind)
                 .unwrap_or(9)
         };
-        mentions.sort_by(|a, b| {
-            (a.start, std::cmp::Reverse(a.end), order(&a.kind)).cmp(&(
-                b.start,
-                std::cmp::Reverse(b.end),
-                order(&b.kind),
-            ))
-        });
+        // The type's rank is looked up once per mention, not twice per comparison.
+        mentions.sort_by_cached_key(|m| (m.start, std::cmp::Reverse(m.end), order(&m.kind)));
         mentions.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.kind == b.kind);
 
         let relations = pairs
@@ -409,15 +408,15 @@ impl Pipeline {
             let expansion = state
                 .starting_at(i)
                 .filter(|&g| {
+                    // Place names are resolved to units instead; other entries expand. An
+                    // annotation's entries are all of its own kind, so one test serves them all.
                     let b = &state.annotations[g as usize];
-                    b.last <= a.last && matches!(b.source, Source::Gazetteer(_))
+                    b.last <= a.last
+                        && b.label != self.place
+                        && matches!(b.source, Source::Gazetteer(_))
                 })
                 .filter_map(|g| {
-                    // Place names are resolved to units instead; other entries expand.
-                    let canonical = state
-                        .entries(g)
-                        .filter(|e| e.kind != "place")
-                        .find_map(|e| e.canonical.as_deref())?;
+                    let canonical = state.entries(g).find_map(|e| e.canonical.as_deref())?;
                     Some((g, canonical))
                 })
                 .max_by_key(|(g, _)| state.annotations[*g as usize].last);
