@@ -71,7 +71,7 @@ pub struct State<'a> {
     /// How many live annotations of a label have a text, for the phase's `[seen=LABEL]` filters.
     seen: FxHashMap<(Label, &'a str), u32>,
     /// Per token: the bits of its classes, of the first word it is and of the labels that start
-    /// there (see [`label_bit`](super::label_bit)), so a phase skips tokens none of its rules can start at.
+    /// there (see [`label_bit`](super::label_bit)), so a phase passes over tokens none of its rules can start at.
     token_bits: Vec<u64>,
     /// Per token: which rule first word it is, or [`NO_WORD`].
     words: Vec<u16>,
@@ -258,11 +258,8 @@ impl<'a> State<'a> {
         let mut found = Vec::new();
         let mut candidates = Vec::new();
         let mut offered = vec![NONE; phase.rules.len()];
-        for start in 0..self.doc.tokens.len() as u32 {
-            let at = start as usize;
-            if phase.starts.skips(self.token_bits[at]) {
-                continue;
-            }
+        let tokens = self.doc.tokens.len();
+        for start in phase.starts.positions(&self.token_bits[..tokens]) {
             self.candidates(phase, start, &mut offered, &mut candidates);
             for &index in &candidates {
                 let rule = &rules.rules[index as usize];
