@@ -312,17 +312,20 @@ impl StartIndex {
             return (0..token_bits.len() as u32).collect();
         }
         let mut positions = Vec::new();
-        for (chunk_index, chunk) in token_bits.chunks(8).enumerate() {
-            if chunk.iter().fold(0, |any, bits| any | bits) & self.mask == 0 {
-                continue;
-            }
-            let first = chunk_index * 8;
-            for (i, bits) in chunk.iter().enumerate() {
+        let mut take = |first: usize, bits: &[u64]| {
+            for (i, bits) in bits.iter().enumerate() {
                 if bits & self.mask != 0 {
                     positions.push((first + i) as u32);
                 }
             }
+        };
+        let (chunks, rest) = token_bits.as_chunks::<8>();
+        for (i, chunk) in chunks.iter().enumerate() {
+            if chunk.iter().fold(0, |any, bits| any | bits) & self.mask != 0 {
+                take(i * 8, chunk);
+            }
         }
+        take(chunks.len() * 8, rest);
         positions
     }
 }
