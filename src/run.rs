@@ -1,11 +1,13 @@
 //! The parallel driver: ordered batches through the pipeline on a rayon pool, in bounded memory.
 //!
-//! A reader thread fills batches of documents, the pool annotates a batch in parallel, and a
-//! writer thread writes the results in input order. The channels between them hold two batches
-//! each, so memory stays bounded however large the corpus is.
+//! A reader thread fills batches of input items (JSON lines still unparsed), the pool parses,
+//! annotates and formats a batch in parallel, and a writer thread copies the formatted results
+//! out in input order. All per-document work is on the pool, so `--threads` decides the CPU a
+//! run uses. The channels between them hold two batches each, so memory stays bounded however
+//! large the corpus is.
 //!
-//! A document whose annotation panics (a bug) becomes an error row naming it, and the run goes
-//! on: one bad document never costs the rest of a long batch.
+//! A document whose annotation or formatting fails (a bug) becomes an error row naming it, and
+//! the run goes on: one bad document never costs the rest of a long batch.
 
 use std::io::IsTerminal;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -28,7 +30,8 @@ pub struct Options {
     pub progress: bool,
     /// Documents per batch, at most.
     pub batch_docs: usize,
-    /// Text bytes per batch, at most (a batch closes when either limit is reached).
+    /// Input bytes per batch, at most (a batch closes when either limit is reached): text
+    /// bytes, or the whole line for a JSON line not yet parsed.
     pub batch_bytes: usize,
     /// Write each input error to standard error as it happens.
     pub report_errors: bool,
@@ -64,7 +67,7 @@ pub static STOP: AtomicBool = AtomicBool::new(false);
 enum Outcome {
     /// A document annotated and formatted for the sink.
     Done {
-        rendered: std::io::Result<Rendered>,
+        rendered: Rendered,
         mentions: usize,
         relations: usize,
         text_bytes: usize,
@@ -137,7 +140,7 @@ pub fn run(
                             summary.documents += 1;
                             summary.mentions += mentions as u64;
                             summary.relations += relations as u64;
-                            sink.document(&rendered?)?;
+                            sink.document(&rendered)?;
                         }
                         Outcome::Failed(error) => {
                             summary.errors += 1;
@@ -186,33 +189,37 @@ pub fn run(
     })
 }
 
-/// Annotates one document and formats it for the sink; a panic becomes an error naming the
-/// document.
+/// Annotates one document and formats it for the sink; a panic or a formatting error becomes
+/// an error naming the document.
 fn annotate(pipeline: &Pipeline, layout: Layout, doc: Document) -> Outcome {
     // The pipeline is read-only, so nothing is left half-updated by a panic.
-    match catch_unwind(AssertUnwindSafe(|| pipeline.annotate(&doc.text))) {
-        Ok(annotations) => Outcome::Done {
-            rendered: render(layout, &doc.id, &annotations),
+    let work = catch_unwind(AssertUnwindSafe(|| {
+        let annotations = pipeline.annotate(&doc.text);
+        let rendered = render(layout, &doc.id, &annotations).map_err(|e| e.to_string())?;
+        Ok::<_, String>(Outcome::Done {
+            rendered,
             mentions: annotations.mentions.len(),
             relations: annotations.relations.len(),
             text_bytes: doc.text.len(),
-        },
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Outcome::Failed(InputError {
-                source: doc.source,
-                line: doc.line,
-                reason: format!(
-                    "internal error annotating document {:?} (a bug, please report it): {message}",
-                    doc.id
-                ),
-            })
-        }
-    }
+        })
+    }));
+    let message = match work {
+        Ok(Ok(done)) => return done,
+        Ok(Err(message)) => message,
+        Err(panic) => panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default(),
+    };
+    Outcome::Failed(InputError {
+        source: doc.source,
+        line: doc.line,
+        reason: format!(
+            "internal error annotating document {:?} (a bug, please report it): {message}",
+            doc.id
+        ),
+    })
 }
 
 /// A progress bar showing documents/s and MB/s, or nothing.

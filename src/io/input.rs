@@ -2,7 +2,9 @@
 //! of millions of documents is never held in memory.
 //!
 //! A bad file or line never stops the walk: it becomes an [`Item::Error`] naming the source, the
-//! line and the reason, and reading goes on with the next line or file. No document larger than
+//! line and the reason, and reading goes on with the next line or file. JSON lines are handed on
+//! unparsed ([`Item::JsonLine`]) so that decoding runs on the worker threads; their errors come
+//! out of [`Item::into_document`], in the same words. No document larger than
 //! [`ReadOptions::max_doc_bytes`] is ever buffered: an over-long `.txt` file or JSON line is
 //! reported and skipped, so one giant line cannot exhaust memory.
 
@@ -446,10 +448,13 @@ impl JsonLines {
 /// One line of a JSON-lines input, as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonLine {
+    /// The file (or `-` for standard input).
     source: String,
-    /// 1-based line number, and the byte offset where the line starts.
+    /// 1-based line number.
     line: usize,
+    /// Byte offset in the file where the line starts, for error messages.
     start: usize,
+    /// The line without its line break.
     bytes: Vec<u8>,
     encoding: Encoding,
 }

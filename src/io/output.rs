@@ -66,8 +66,7 @@ pub fn render(layout: Layout, id: &str, annotations: &Annotations) -> io::Result
                 relations: &annotations.relations,
                 error: None,
             };
-            serde_json::to_writer(&mut rendered.mentions, &record)?;
-            rendered.mentions.push(b'\n');
+            record.write_line(&mut rendered.mentions)?;
         }
     }
     Ok(rendered)
@@ -75,6 +74,11 @@ pub fn render(layout: Layout, id: &str, annotations: &Annotations) -> io::Result
 
 /// `rows` as CSV records or JSON lines.
 fn rows<T: Serialize>(format: Format, rows: impl Iterator<Item = T>) -> io::Result<Vec<u8>> {
+    // Most documents have no relations: no writer (and its 8 KB buffer) for nothing.
+    let mut rows = rows.peekable();
+    if rows.peek().is_none() {
+        return Ok(Vec::new());
+    }
     match format {
         Format::Csv => {
             let mut writer = csv::WriterBuilder::new()
@@ -372,6 +376,13 @@ struct StreamRecord<'a> {
     error: Option<String>,
 }
 
+impl StreamRecord<'_> {
+    fn write_line(&self, out: &mut impl Write) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, self)?;
+        out.write_all(b"\n")
+    }
+}
+
 /// One JSON line per document on a writer (standard output), flushed after each.
 pub struct StreamSink<W: Write + Send> {
     out: W,
@@ -401,8 +412,7 @@ impl<W: Write + Send> Sink for StreamSink<W> {
             relations: &[],
             error: Some(error.reason.clone()),
         };
-        serde_json::to_writer(&mut self.out, &record)?;
-        self.out.write_all(b"\n")?;
+        record.write_line(&mut self.out)?;
         self.out.flush()
     }
 
