@@ -264,7 +264,7 @@ struct Columns {
 
 impl Columns {
     fn parse(header: &str) -> Result<Columns, String> {
-        let names: Vec<Arc<str>> = header.split('\t').map(|c| Arc::from(c.trim())).collect();
+        let names: Vec<Arc<str>> = split_tabs(header).map(|c| Arc::from(c.trim())).collect();
         let find = |n: &str| names.iter().position(|c| **c == *n);
         let surface = find("surface").ok_or("the header has no `surface` column")?;
         let kind = find("kind").ok_or("the header has no `kind` column")?;

@@ -379,7 +379,7 @@ impl PlaceIndex {
 
     /// Resolves every mention of one document together.
     ///
-    /// A candidate is scored by the document's other mentions: by the unit another mention was
+    /// A candidate is scored by the mentions around it (see [`Context`]): by the unit another mention was
     /// resolved to, or, while that one is still open, by the best of its candidates (so that
     /// `xã Cổ Lễ, tỉnh Ninh Bình` picks the 2025 pair, whose parent link is direct). Mentions
     /// close together count double. Choices are made in rounds while they unlock others.
@@ -405,12 +405,20 @@ impl PlaceIndex {
             }
             chosen = next;
         }
-        let anchors: Vec<usize> = chosen.iter().flatten().copied().collect();
+        // The resolved places of each era, counted once: the tie-breaks below ask per candidate.
+        let mut votes: Vec<(&str, usize)> = Vec::new();
+        for &unit in chosen.iter().flatten() {
+            let era = self.units[unit].era.as_str();
+            match votes.iter_mut().find(|(e, _)| *e == era) {
+                Some((_, count)) => *count += 1,
+                None => votes.push((era, 1)),
+            }
+        }
         let era_votes = |era: &str| {
-            anchors
+            votes
                 .iter()
-                .filter(|&&a| self.units[a].era == era)
-                .count()
+                .find(|(e, _)| *e == era)
+                .map_or(0, |&(_, count)| count)
         };
         candidates
             .iter()
@@ -477,7 +485,7 @@ impl PlaceIndex {
         }
     }
 
-    /// What the other mentions of the document say for unit `unit` as the reading of mention `i`.
+    /// What the mentions around mention `i` say for unit `unit` as its reading.
     fn support(
         &self,
         unit: usize,
@@ -529,11 +537,11 @@ impl PlaceIndex {
         }
     }
 
-    /// A unit one letter away from `query`, of the right level, under a unit the document names.
-    fn fuzzy(&self, query: &Query, anchors: &[usize]) -> Option<usize> {
+    /// A unit one letter away from `query`, of the right level, under a unit resolved nearby.
+    fn fuzzy(&self, query: &Query, nearby: &[usize]) -> Option<usize> {
         let level = query.level.as_deref()?;
-        // The document's units and their ancestors, and the units directly under them.
-        let mut scope: Vec<usize> = anchors.iter().flat_map(|&a| self.lineage(a)).collect();
+        // The units resolved nearby and their ancestors, and the units directly under them.
+        let mut scope: Vec<usize> = nearby.iter().flat_map(|&a| self.lineage(a)).collect();
         scope.sort_unstable();
         scope.dedup();
         let under = scope.iter().flat_map(|&u| self.children.get(u));

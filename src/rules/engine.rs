@@ -449,9 +449,6 @@ impl<'a> State<'a> {
         let tokens = &self.doc.tokens;
         match node {
             Node::Label(label, filters) => {
-                if self.token_bits[pos as usize] & label_bit(*label) == 0 {
-                    return;
-                }
                 for id in self.starting_at(pos) {
                     let a = &self.annotations[id as usize];
                     if a.alive
@@ -500,10 +497,7 @@ impl<'a> State<'a> {
                 }
             }
             Node::Seq(items) => self.seq(items, pos, caps, budget, k),
-            Node::Alt(options, bits) => {
-                if self.token_bits[pos as usize] & bits == 0 {
-                    return;
-                }
+            Node::Alt(options, _) => {
                 for option in options {
                     if self.may_match(option, pos) {
                         self.walk(option, pos, caps, budget, k);
@@ -555,7 +549,8 @@ impl<'a> State<'a> {
     }
 
     /// Whether `node` may match at `pos`, from the token's bits alone: most steps of a pattern
-    /// fail on the first token, and are ruled out here without being walked.
+    /// fail on the first token, and are ruled out here without being walked. Sequences,
+    /// repetitions and alternatives ask it before walking a step, so `walk` does not ask again.
     #[inline]
     fn may_match(&self, node: &Node, pos: u32) -> bool {
         let bits = self.token_bits[pos as usize];

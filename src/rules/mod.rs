@@ -103,6 +103,33 @@ pub struct FirstSet {
     pub anything: bool,
 }
 
+impl FirstSet {
+    /// What can start a match of `node`.
+    fn of(node: &Node) -> FirstSet {
+        let mut first = FirstSet::default();
+        first.anything = !first_set(node, &mut first);
+        first
+    }
+
+    /// The token bits (see [`label_bit`]) one of which a token needs to start such a match; every
+    /// bit when anything can.
+    fn bits(&self, words: &FirstWords) -> u64 {
+        if self.anything {
+            return u64::MAX;
+        }
+        let labels = self.labels.iter().map(|&label| label_bit(label));
+        let classes = self.classes.iter().map(|&class| class_bit(class));
+        let literals = self.literals.iter().map(|word| match words.id(word) {
+            NO_WORD => u64::MAX,
+            id => word_bit(id),
+        });
+        labels
+            .chain(classes)
+            .chain(literals)
+            .fold(0, |bits, bit| bits | bit)
+    }
+}
+
 /// One compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -287,20 +314,17 @@ impl StartIndex {
                     index.by_label.resize(slot + 1, Vec::new());
                 }
                 index.by_label[slot].push(id);
-                index.mask |= label_bit(label);
             }
             for &class in &rule.first.classes {
                 match index.by_class.iter_mut().find(|(c, _)| *c == class) {
                     Some((_, ids)) => ids.push(id),
                     None => index.by_class.push((class, vec![id])),
                 }
-                index.mask |= class_bit(class);
             }
             for word in &rule.first.literals {
-                let word = words.intern(word);
-                index.by_word.push((word, id));
-                index.mask |= word_bit(word);
+                index.by_word.push((words.intern(word), id));
             }
+            index.mask |= rule.first.bits(words);
         }
         index
     }
@@ -479,10 +503,7 @@ impl Compiler<'_> {
                 Unless::Inside(l) => (labels.intern(l), true),
             })
             .collect();
-        let mut first = FirstSet::default();
-        if !first_set(&root, &mut first) {
-            first.anything = true;
-        }
+        let first = FirstSet::of(&root);
         Ok(Rule {
             source: format!("rule:{}@{}", syntax.name, syntax.origin),
             name: syntax.name,
@@ -591,20 +612,7 @@ impl Compiler<'_> {
 /// The token bits (see [`label_bit`]) one of which must be set where `node` matches, or every bit
 /// when it can match empty or start with any token: a token without them is ruled out at once.
 fn start_bits(node: &Node, words: &FirstWords) -> u64 {
-    match node {
-        Node::Label(label, _) => label_bit(*label),
-        Node::Class(Class::Any) => u64::MAX,
-        Node::Class(class) => class_bit(*class),
-        Node::Literal(w) => match w.first().map(|w| words.id(w)) {
-            Some(id) if id != NO_WORD => word_bit(id),
-            _ => u64::MAX,
-        },
-        Node::Seq(items) => items.first().map_or(u64::MAX, |n| start_bits(n, words)),
-        Node::Alt(_, bits) => *bits,
-        Node::Repeat { inner, min, .. } if *min > 0 => start_bits(inner, words),
-        Node::Capture(_, inner) => start_bits(inner, words),
-        Node::Repeat { .. } | Node::Not(..) | Node::LineStart | Node::LineEnd => u64::MAX,
-    }
+    FirstSet::of(node).bits(words)
 }
 
 /// Adds what `node` can start with to `first`; returns false when it can match empty (then what

@@ -27,8 +27,6 @@ pub struct Normalized {
     pub tokens: Vec<Token>,
     /// For each byte of `text`, the code-point index in the original it came from.
     origin: Vec<u32>,
-    /// Length of the original in code points.
-    original_len: u32,
     /// Byte offset in the original of each of its code points.
     original_bytes: Vec<u32>,
 }
@@ -47,7 +45,7 @@ impl Normalized {
     pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
         let map = |b: usize| match self.origin.get(b) {
             Some(&o) => o as usize,
-            None => self.original_len as usize,
+            None => self.original_bytes.len(),
         };
         (map(start), map(end).max(map(start)))
     }
@@ -521,7 +519,6 @@ impl Builder {
                 len => rest.get(len..).unwrap_or_default(),
             };
         }
-        self.out.original_len = index;
     }
 
     /// Room for the usual case, where the normalised text is about as long as the original.
@@ -607,13 +604,21 @@ impl Builder {
 
     /// Adds `run`, at byte `start` of the text, to the word being built.
     fn extend_word(&mut self, start: u32, run: &Run) {
-        let word = self.open_word(start, run.capitalised);
-        word.end = start + run.len as u32;
-        if run.letters > 0 {
+        let end = start + run.len as u32;
+        self.grow_word(start, end, run.capitalised, run.letters, run.upper_letters);
+    }
+
+    /// Extends the word being built (opened at `start` if there is none) to byte `end`, with
+    /// `letters` more letters, `upper_letters` of them upper case.
+    #[inline]
+    fn grow_word(&mut self, start: u32, end: u32, capitalised: bool, letters: usize, upper: usize) {
+        let word = self.open_word(start, capitalised);
+        word.end = end;
+        if letters > 0 {
             word.letters = word
                 .letters
-                .saturating_add(u8::try_from(run.letters).unwrap_or(u8::MAX));
-            word.all_upper &= run.upper_letters == run.letters;
+                .saturating_add(u8::try_from(letters).unwrap_or(u8::MAX));
+            word.all_upper &= upper == letters;
             word.kind = TokenKind::Word;
         }
     }
@@ -785,13 +790,8 @@ impl Builder {
         let start = self.out.text.len() as u32;
         self.raw(c, origin);
         let end = self.out.text.len() as u32;
-        let word = self.open_word(start, upper);
-        word.end = end;
-        if letter {
-            word.letters = word.letters.saturating_add(1);
-            word.all_upper &= upper;
-            word.kind = TokenKind::Word;
-        }
+        let letters = usize::from(letter);
+        self.grow_word(start, end, upper, letters, letters & usize::from(upper));
     }
 
     /// The word being built, started at `start` if there is none; `upper` is whether the
