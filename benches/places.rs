@@ -91,7 +91,7 @@ fn main() {
         .filter(|e| e.kind == "place")
         .count();
     let (matcher, ac_ms, ac_mb) =
-        measure(|| Matcher::new(&gazetteer, &mut Labels::default()).expect("matcher"));
+        measure(|| Matcher::new(&gazetteer, &mut Labels::default(), &[]).expect("matcher"));
     let (index, idx_ms, idx_mb) = measure(|| PlaceIndex::new(&gazetteer));
     drop((matcher, index, gazetteer));
     let (pipeline, all_ms, all_mb) = measure(|| Pipeline::builtin().expect("pipeline"));

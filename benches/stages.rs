@@ -14,7 +14,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use vnner::io::output::{render, FolderSink, Format, Sink};
-use vnner::matcher::Hit;
+use vnner::matcher::Scan;
 use vnner::rules::engine::State;
 use vnner::text::Normalized;
 use vnner::{Annotations, Pipeline};
@@ -38,9 +38,9 @@ fn stages(c: &mut Criterion) {
     let pipeline = Pipeline::builtin().expect("the built-in resources compile");
     let texts = seeds();
     let docs: Vec<Normalized> = texts.iter().map(|t| Normalized::new(t)).collect();
-    let hits: Vec<Vec<Hit>> = docs.iter().map(|d| pipeline.matcher().find(d)).collect();
+    let scans: Vec<Scan> = docs.iter().map(|d| pipeline.matcher().find(d)).collect();
     let run_rules = |i: usize| {
-        let mut state = State::new(&texts[i], &docs[i], &pipeline, &hits[i], false);
+        let mut state = State::new(&texts[i], &docs[i], &pipeline, &scans[i], false);
         state.run();
         state
     };
@@ -61,7 +61,7 @@ fn stages(c: &mut Criterion) {
     group.bench_function("match", |b| {
         b.iter(|| {
             docs.iter()
-                .map(|d| pipeline.matcher().find(black_box(d)).len())
+                .map(|d| pipeline.matcher().find(black_box(d)).hits.len())
                 .sum::<usize>()
         })
     });

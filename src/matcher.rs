@@ -42,6 +42,14 @@ pub struct Hit {
     pub key: u32,
 }
 
+/// What the matcher finds in a document.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    pub hits: Vec<Hit>,
+    /// Each token's code ([`Matcher::code`]): 0 for a token that is none of the numbered words.
+    pub codes: Vec<u32>,
+}
+
 /// The compiled automaton and the entries behind each pattern.
 #[derive(Debug, Clone)]
 pub struct Matcher {
@@ -51,8 +59,14 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    /// Compiles every entry of `gazetteer`; entry kinds are interned in `labels`.
-    pub fn new(gazetteer: &Gazetteer, labels: &mut Labels) -> Result<Matcher, Error> {
+    /// Compiles every entry of `gazetteer`; entry kinds are interned in `labels`. The tokens of
+    /// the keys are numbered, and so are the `words` (normalised tokens, such as the rules'
+    /// literals), so that a document's [`Scan::codes`] say which of them each token is.
+    pub fn new(
+        gazetteer: &Gazetteer,
+        labels: &mut Labels,
+        words: &[String],
+    ) -> Result<Matcher, Error> {
         let entries = &gazetteer.entries;
         let mut by_key: FxHashMap<&str, usize> =
             FxHashMap::with_capacity_and_hasher(entries.len(), Default::default());
@@ -86,7 +100,7 @@ impl Matcher {
             }
         }
         let keys: Vec<Normalized> = groups.par_iter().map(|g| Normalized::new(&g.key)).collect();
-        let codes = Codes::new(&keys).ok_or_else(|| Error::Gazetteer {
+        let codes = Codes::new(&keys, words).ok_or_else(|| Error::Gazetteer {
             file: "(all gazetteers)".into(),
             line: 0,
             message: "more distinct words than the matcher can number (2 million)".into(),
@@ -113,26 +127,39 @@ impl Matcher {
         })
     }
 
+    /// The code of a normalised token; 0 when it is neither in a key nor one of the words.
+    pub fn code(&self, token: &str) -> u32 {
+        self.codes.of.get(token).copied().unwrap_or(0)
+    }
+
+    /// One more than the largest code.
+    pub fn code_count(&self) -> usize {
+        self.codes.of.len() + 1
+    }
+
     /// How many key occurrences the automaton reports in `doc`: the bare scan that bounds how
     /// fast matching can be (the throughput benchmark's ceiling).
     pub fn raw_count(&self, doc: &Normalized) -> usize {
-        self.automaton
-            .find_overlapping_iter(&self.codes.spell(doc))
-            .count()
+        let spelled = self.codes.spell(doc, &mut Vec::new());
+        self.automaton.find_overlapping_iter(&spelled).count()
     }
 
-    /// Every key occurrence in `doc`.
-    pub fn find(&self, doc: &Normalized) -> Vec<Hit> {
+    /// Every key occurrence in `doc`, and the code of each token.
+    pub fn find(&self, doc: &Normalized) -> Scan {
         let slot = self.codes.slot();
-        self.automaton
-            .find_overlapping_iter(&self.codes.spell(doc))
+        let mut codes = Vec::with_capacity(doc.tokens.len());
+        let spelled = self.codes.spell(doc, &mut codes);
+        let hits = self
+            .automaton
+            .find_overlapping_iter(&spelled)
             .map(|m| Hit {
                 // A match starts on the code of its first token's slot and ends with its last.
                 first: (m.start() / slot) as u32,
                 last: (m.end() / slot) as u32,
                 key: m.pattern().as_u32(),
             })
-            .collect()
+            .collect();
+        Scan { hits, codes }
     }
 }
 
@@ -152,21 +179,23 @@ const OTHER_GAP: u8 = 3;
 /// at slot `i`.
 #[derive(Debug, Clone)]
 struct Codes {
-    /// Token text to code, from 1; 0 is every token that no key contains.
+    /// Token text to code, from 1; 0 is every token that is neither in a key nor a word.
     of: FxHashMap<Box<str>, u32>,
     width: usize,
 }
 
 impl Codes {
-    /// Numbers the distinct tokens of `keys`; `None` when they do not fit in three bytes.
-    fn new(keys: &[Normalized]) -> Option<Codes> {
+    /// Numbers the distinct tokens of `keys` and `words`; `None` when they do not fit in three
+    /// bytes. A word no key contains gets a code no pattern has, so it stops a match as code 0
+    /// does.
+    fn new(keys: &[Normalized], words: &[String]) -> Option<Codes> {
         let mut of = FxHashMap::default();
-        for key in keys {
-            for token in &key.tokens {
-                let next = of.len() as u32 + 1;
-                of.entry(Box::from(&key.text[token.range()]))
-                    .or_insert(next);
-            }
+        let key_tokens = keys
+            .iter()
+            .flat_map(|key| key.tokens.iter().map(|t| &key.text[t.range()]));
+        for token in key_tokens.chain(words.iter().map(String::as_str)) {
+            let next = of.len() as u32 + 1;
+            of.entry(Box::from(token)).or_insert(next);
         }
         // Two bytes number 16 383 tokens, three 2 million; a slot of a gap and two bytes is
         // shorter than the average syllable with its space.
@@ -179,8 +208,8 @@ impl Codes {
         self.width + 1
     }
 
-    /// `doc` spelled a slot per token.
-    fn spell(&self, doc: &Normalized) -> Vec<u8> {
+    /// `doc` spelled a slot per token; each token's code is pushed to `codes`.
+    fn spell(&self, doc: &Normalized, codes: &mut Vec<u32>) -> Vec<u8> {
         let mut out = Vec::with_capacity(doc.tokens.len() * self.slot());
         let mut previous_end = None;
         for token in &doc.tokens {
@@ -194,6 +223,7 @@ impl Codes {
                 },
             });
             let code = self.of.get(&doc.text[token.range()]).copied().unwrap_or(0);
+            codes.push(code);
             for shift in (0..self.width).rev() {
                 let seven = (code >> (7 * shift)) as u8 & 0x7F;
                 out.push(if shift + 1 == self.width {
@@ -210,7 +240,7 @@ impl Codes {
     /// A key's pattern: its spelling without the first token's gap. A key without tokens gets
     /// two high bytes in a row, which no spelling contains, so it never matches.
     fn pattern(&self, key: &Normalized) -> Vec<u8> {
-        match self.spell(key) {
+        match self.spell(key, &mut Vec::new()) {
             spelled if spelled.is_empty() => vec![0xFF, 0xFF],
             mut spelled => {
                 spelled.remove(0);
@@ -227,12 +257,13 @@ mod tests {
     fn matcher(tsv: &str) -> (Matcher, Gazetteer) {
         let mut g = Gazetteer::default();
         g.add_text("t.tsv", tsv).unwrap();
-        (Matcher::new(&g, &mut Labels::default()).unwrap(), g)
+        (Matcher::new(&g, &mut Labels::default(), &[]).unwrap(), g)
     }
 
     fn found(m: &Matcher, text: &str) -> Vec<String> {
         let doc = Normalized::new(text);
         m.find(&doc)
+            .hits
             .iter()
             .map(|h| {
                 doc.token_text(h.first as usize, h.last as usize)

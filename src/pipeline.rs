@@ -12,7 +12,7 @@ use crate::matcher::Matcher;
 use crate::places::{PlaceIndex, Query, Resolution};
 use crate::rules::engine::{Loss, Source, State};
 use crate::rules::facts::EntryFacts;
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, NO_WORD};
 use crate::text::{display_form, match_key, Normalized};
 
 /// One mention, ready to write.
@@ -69,6 +69,8 @@ pub struct Pipeline {
     rules: RuleSet,
     /// The rules' attribute tests answered for every gazetteer key and kind.
     facts: EntryFacts,
+    /// The id in the rules' words (or [`NO_WORD`]) of each token code of the matcher.
+    rule_words: Vec<u32>,
     places: PlaceIndex,
     loc: Label,
     role: Label,
@@ -121,11 +123,15 @@ impl Pipeline {
     ) -> Result<Pipeline, Error> {
         // Both only read the gazetteer: built side by side, start-up waits for the slower one.
         let (matcher, places) = rayon::join(
-            || Matcher::new(&gazetteer, &mut labels),
+            || Matcher::new(&gazetteer, &mut labels, rules.words.all()),
             || PlaceIndex::new(&gazetteer),
         );
         let matcher = matcher?;
         let facts = EntryFacts::new(rules.attr_tests.len(), &matcher);
+        let mut rule_words = vec![NO_WORD; matcher.code_count()];
+        for (id, word) in rules.words.all().iter().enumerate() {
+            rule_words[matcher.code(word) as usize] = id as u32;
+        }
         let (loc, role) = (labels.intern("LOC"), labels.intern("ROLE"));
         let place = labels.intern("place");
         Ok(Pipeline {
@@ -134,6 +140,7 @@ impl Pipeline {
             matcher,
             rules,
             facts,
+            rule_words,
             places,
             loc,
             role,
@@ -161,6 +168,11 @@ impl Pipeline {
         &self.facts
     }
 
+    /// Which of the rules' words a token of this code is, or [`NO_WORD`].
+    pub fn rule_word(&self, code: u32) -> u32 {
+        self.rule_words[code as usize]
+    }
+
     pub fn places(&self) -> &PlaceIndex {
         &self.places
     }
@@ -168,8 +180,8 @@ impl Pipeline {
     /// Annotates one document.
     pub fn annotate(&self, text: &str) -> Annotations {
         let doc = Normalized::new(text);
-        let hits = self.matcher.find(&doc);
-        let mut state = State::new(text, &doc, self, &hits, false);
+        let scan = self.matcher.find(&doc);
+        let mut state = State::new(text, &doc, self, &scan, false);
         state.run();
         self.assemble(text, &state)
     }
@@ -177,9 +189,9 @@ impl Pipeline {
     /// Annotates one document and keeps every annotation and lost match, for `explain`.
     pub fn trace(&self, text: &str) -> (Trace<'_>, Annotations) {
         let doc = Normalized::new(text);
-        let hits = self.matcher.find(&doc);
+        let scan = self.matcher.find(&doc);
         let (annotations, losses, result) = {
-            let mut state = State::new(text, &doc, self, &hits, true);
+            let mut state = State::new(text, &doc, self, &scan, true);
             state.run();
             let result = self.assemble(text, &state);
             (state.annotations, state.losses.unwrap_or_default(), result)

@@ -16,7 +16,7 @@ use super::{
     Step, NO_WORD,
 };
 use crate::label::Label;
-use crate::matcher::Hit;
+use crate::matcher::Scan;
 use crate::pipeline::Pipeline;
 use crate::text::{Normalized, TokenKind};
 
@@ -73,8 +73,8 @@ pub struct State<'a> {
     /// Per token: the bits of its classes, of the first word it is and of the labels that start
     /// there (see [`label_bit`](super::label_bit)), so a phase passes over tokens none of its rules can start at.
     token_bits: Vec<u64>,
-    /// Per token: which rule first word it is, or [`NO_WORD`].
-    words: Vec<u16>,
+    /// Per token: which of the rules' words it is, or [`NO_WORD`].
+    words: Vec<u32>,
     /// `(person annotation, role annotation)` pairs from `hold` actions.
     pub holds: Vec<(u32, u32)>,
     pub losses: Option<Vec<Loss>>,
@@ -124,9 +124,21 @@ impl<'a> State<'a> {
         original: &'a str,
         doc: &'a Normalized,
         pipeline: &'a Pipeline,
-        hits: &[Hit],
+        scan: &Scan,
         trace: bool,
     ) -> State<'a> {
+        let words: Vec<u32> = scan.codes.iter().map(|&c| pipeline.rule_word(c)).collect();
+        let token_bits = doc
+            .tokens
+            .iter()
+            .zip(&words)
+            .map(|(token, &word)| match word {
+                NO_WORD => token_classes(token),
+                word => token_classes(token) | word_bit(word),
+            })
+            .chain(std::iter::once(0))
+            .collect();
+        let hits = &scan.hits;
         let mut state = State {
             original,
             doc,
@@ -137,13 +149,8 @@ impl<'a> State<'a> {
             next: Vec::with_capacity(hits.len() * 2),
             reach: Vec::new(),
             seen: FxHashMap::default(),
-            token_bits: doc
-                .tokens
-                .iter()
-                .map(token_classes)
-                .chain(std::iter::once(0))
-                .collect(),
-            words: Vec::new(),
+            token_bits,
+            words,
             holds: Vec::new(),
             losses: trace.then(Vec::new),
             line_end: Cell::new(0),
@@ -228,19 +235,7 @@ impl<'a> State<'a> {
 
     /// Runs every phase of the pipeline's rules.
     pub fn run(&mut self) {
-        let rules = self.pipeline.rules();
-        self.words = self
-            .doc
-            .tokens
-            .iter()
-            .map(|t| rules.first_words.id(&self.doc.text[t.range()]))
-            .collect();
-        for (bits, &word) in self.token_bits.iter_mut().zip(&self.words) {
-            if word != NO_WORD {
-                *bits |= word_bit(word);
-            }
-        }
-        for step in &rules.steps {
+        for step in &self.pipeline.rules().steps {
             match step {
                 Step::Phase(phase) => self.phase(phase),
                 Step::Drop {
@@ -469,12 +464,9 @@ impl<'a> State<'a> {
                 }
             }
             Node::Literal(words) => {
+                let at = pos as usize;
                 let fits = pos + words.len() as u32 <= self.line_end.get()
-                    && words.iter().enumerate().all(|(i, w)| {
-                        tokens
-                            .get(pos as usize + i)
-                            .is_some_and(|t| &self.doc.text[t.range()] == w)
-                    });
+                    && self.words.get(at..at + words.len()) == Some(words);
                 if fits {
                     k(pos + words.len() as u32, caps);
                 }

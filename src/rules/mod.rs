@@ -18,7 +18,8 @@ use parse::{Action, Class, Filter, Pattern, Statement, Unless, Value};
 #[derive(Debug, Clone)]
 pub enum Node {
     Label(Label, Vec<CompiledFilter>),
-    Literal(Vec<String>),
+    /// Words, by their ids in [`RuleSet::words`].
+    Literal(Vec<u32>),
     Class(Class),
     LineStart,
     LineEnd,
@@ -97,7 +98,8 @@ pub enum CompiledAction {
 #[derive(Debug, Clone, Default)]
 pub struct FirstSet {
     pub labels: Vec<Label>,
-    pub literals: Vec<String>,
+    /// First words of literals, by their ids in [`RuleSet::words`].
+    pub literals: Vec<u32>,
     pub classes: Vec<Class>,
     /// The pattern can start with anything (or with a zero-width element).
     pub anything: bool,
@@ -113,16 +115,13 @@ impl FirstSet {
 
     /// The token bits (see [`label_bit`]) one of which a token needs to start such a match; every
     /// bit when anything can.
-    fn bits(&self, words: &FirstWords) -> u64 {
+    fn bits(&self) -> u64 {
         if self.anything {
             return u64::MAX;
         }
         let labels = self.labels.iter().map(|&label| label_bit(label));
         let classes = self.classes.iter().map(|&class| class_bit(class));
-        let literals = self.literals.iter().map(|word| match words.id(word) {
-            NO_WORD => u64::MAX,
-            id => word_bit(id),
-        });
+        let literals = self.literals.iter().map(|&word| word_bit(word));
         labels
             .chain(classes)
             .chain(literals)
@@ -163,8 +162,8 @@ pub struct RuleSet {
     pub steps: Vec<Step>,
     /// `(origin, step index)` of each `drop` statement, for `explain`.
     pub drops: Vec<Origin>,
-    /// The literal words rules can start with.
-    pub first_words: FirstWords,
+    /// The words of the rules' literals, numbered (normalised tokens).
+    pub words: Words,
     /// Every distinct attribute test of the rules, indexed by [`CompiledFilter::Attr`].
     pub attr_tests: Vec<AttrTest>,
 }
@@ -220,7 +219,7 @@ impl RuleSet {
                         let mut compiler = Compiler {
                             labels,
                             attr_tests: &mut set.attr_tests,
-                            words: &mut set.first_words,
+                            words: &mut set.words,
                             names: Vec::new(),
                         };
                         let rule = compiler.rule(syntax).map_err(|message| Error::Rule {
@@ -255,7 +254,7 @@ impl RuleSet {
     fn close_phase(&mut self, start: usize) {
         if self.rules.len() > start {
             let rules = start..self.rules.len();
-            let starts = StartIndex::new(&self.rules[rules.clone()], start, &mut self.first_words);
+            let starts = StartIndex::new(&self.rules[rules.clone()], start);
             let seen = seen_labels(&self.rules[rules.clone()]);
             let unless = self.rules[rules.clone()]
                 .iter()
@@ -292,15 +291,15 @@ pub struct StartIndex {
     pub by_label: Vec<Vec<u32>>,
     pub by_class: Vec<(Class, Vec<u32>)>,
     /// `(first word id, rule)`, for rules that can start with a literal word.
-    pub by_word: Vec<(u16, u32)>,
+    pub by_word: Vec<(u32, u32)>,
     /// The token bits (see [`label_bit`]) of the labels, classes and first words above: a token
     /// whose bits miss them all is skipped with one test.
     pub mask: u64,
 }
 
 impl StartIndex {
-    /// The index of `rules`, whose ids start at `offset`; their first words join `words`.
-    fn new(rules: &[Rule], offset: usize, words: &mut FirstWords) -> StartIndex {
+    /// The index of `rules`, whose ids start at `offset`.
+    fn new(rules: &[Rule], offset: usize) -> StartIndex {
         let mut index = StartIndex::default();
         for (i, rule) in rules.iter().enumerate() {
             let id = (offset + i) as u32;
@@ -321,10 +320,10 @@ impl StartIndex {
                     None => index.by_class.push((class, vec![id])),
                 }
             }
-            for word in &rule.first.literals {
-                index.by_word.push((words.intern(word), id));
+            for &word in &rule.first.literals {
+                index.by_word.push((word, id));
             }
-            index.mask |= rule.first.bits(words);
+            index.mask |= rule.first.bits();
         }
         index
     }
@@ -354,56 +353,36 @@ impl StartIndex {
     }
 }
 
-/// The first words of the rules' literals, numbered, so each token is looked up once per
-/// document and patterns test a bit instead of comparing text.
+/// The words of the rules' literals, numbered. A document's tokens are numbered by the matcher
+/// (which numbers these words too), and the pipeline maps its codes to these ids once, so
+/// patterns compare numbers instead of text.
 #[derive(Debug, Clone, Default)]
-pub struct FirstWords {
+pub struct Words {
     words: Vec<String>,
-    /// Indexes into `words` by first byte: most tokens are ruled out without comparing.
-    by_first_byte: Vec<Vec<u32>>,
 }
 
-/// A token that is none of the first words.
-pub const NO_WORD: u16 = u16::MAX;
+/// A token that is none of the rules' words.
+pub const NO_WORD: u32 = u32::MAX;
 
-impl FirstWords {
-    fn intern(&mut self, word: &str) -> u16 {
-        if let Some(i) = self.words.iter().position(|w| w == word) {
-            return word_id(i);
-        }
-        let index = self.words.len();
-        self.words.push(word.to_string());
-        if let Some(&b) = word.as_bytes().first() {
-            if self.by_first_byte.len() <= b as usize {
-                self.by_first_byte.resize(b as usize + 1, Vec::new());
+impl Words {
+    fn intern(&mut self, word: &str) -> u32 {
+        match self.words.iter().position(|w| w == word) {
+            Some(i) => i as u32,
+            None => {
+                self.words.push(word.to_string());
+                self.words.len() as u32 - 1
             }
-            self.by_first_byte[b as usize].push(index as u32);
         }
-        word_id(index)
     }
 
-    /// The id of the first word `text` is, or [`NO_WORD`].
-    pub fn id(&self, text: &str) -> u16 {
-        let Some(&b) = text.as_bytes().first() else {
-            return NO_WORD;
-        };
-        let Some(ids) = self.by_first_byte.get(b as usize) else {
-            return NO_WORD;
-        };
-        ids.iter()
-            .find(|&&i| self.words[i as usize] == text)
-            .map_or(NO_WORD, |&i| word_id(i as usize))
+    /// Every word, at the index that is its id.
+    pub fn all(&self) -> &[String] {
+        &self.words
     }
-}
-
-/// The id of the word at `index`. Ids saturate rather than wrap: words sharing the last id only
-/// offer rules tokens they then fail to match.
-fn word_id(index: usize) -> u16 {
-    index.min(NO_WORD as usize - 1) as u16
 }
 
 // Token bits: one `u64` per token says what starts there, for the start prefilter and to skip
-// label lookups: bits 0-7 its classes, 8-15 the first word it is, 16-63 the labels of the
+// label lookups: bits 0-7 its classes, 8-15 the rules' word it is, 16-63 the labels of the
 // annotations starting there. Words and labels beyond those bits share them: a bit that is set
 // only means "maybe", and the exact test follows.
 
@@ -412,8 +391,8 @@ pub fn class_bit(class: Class) -> u64 {
     1 << (class as u8)
 }
 
-/// The bit of a first word ([`FirstWords`]).
-pub fn word_bit(word: u16) -> u64 {
+/// The bit of a word ([`Words`]).
+pub fn word_bit(word: u32) -> u64 {
     1 << (8 + word % 8)
 }
 
@@ -453,7 +432,7 @@ fn seen_labels(rules: &[Rule]) -> Vec<Label> {
 struct Compiler<'c> {
     labels: &'c mut Labels,
     attr_tests: &'c mut Vec<AttrTest>,
-    words: &'c mut FirstWords,
+    words: &'c mut Words,
     /// The rule's capture names, indexed by capture id.
     names: Vec<String>,
 }
@@ -551,10 +530,7 @@ impl Compiler<'_> {
                     .collect::<Result<_, String>>()?,
             ),
             Pattern::Literal(words) => {
-                if let Some(first) = words.first() {
-                    self.words.intern(first);
-                }
-                Node::Literal(words.clone())
+                Node::Literal(words.iter().map(|w| self.words.intern(w)).collect())
             }
             Pattern::Class(c) => Node::Class(*c),
             Pattern::LineStart => Node::LineStart,
@@ -562,9 +538,7 @@ impl Compiler<'_> {
             Pattern::Seq(items) => Node::Seq(self.patterns(items)?),
             Pattern::Alt(items) => {
                 let options = self.patterns(items)?;
-                let bits = options
-                    .iter()
-                    .fold(0, |bits, o| bits | start_bits(o, self.words));
+                let bits = options.iter().fold(0, |bits, o| bits | start_bits(o));
                 Node::Alt(options, bits)
             }
             Pattern::Repeat { inner, min, max } => Node::Repeat {
@@ -584,7 +558,7 @@ impl Compiler<'_> {
             }
             Pattern::Not(inner) => {
                 let inner = self.pattern(inner)?;
-                let bits = start_bits(&inner, self.words);
+                let bits = start_bits(&inner);
                 Node::Not(Box::new(inner), bits)
             }
         })
@@ -611,8 +585,8 @@ impl Compiler<'_> {
 
 /// The token bits (see [`label_bit`]) one of which must be set where `node` matches, or every bit
 /// when it can match empty or start with any token: a token without them is ruled out at once.
-fn start_bits(node: &Node, words: &FirstWords) -> u64 {
-    FirstSet::of(node).bits(words)
+fn start_bits(node: &Node) -> u64 {
+    FirstSet::of(node).bits()
 }
 
 /// Adds what `node` can start with to `first`; returns false when it can match empty (then what
@@ -624,7 +598,7 @@ fn first_set(node: &Node, first: &mut FirstSet) -> bool {
             true
         }
         Node::Literal(words) => {
-            first.literals.push(words[0].clone());
+            first.literals.push(words[0]);
             true
         }
         Node::Class(c) => {
