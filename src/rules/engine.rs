@@ -78,6 +78,9 @@ pub struct State<'a> {
     /// `(person annotation, role annotation)` pairs from `hold` actions.
     pub holds: Vec<(u32, u32)>,
     pub losses: Option<Vec<Loss>>,
+    /// Per token: the index (in a phase's winners) of the winning match that covers it, or
+    /// `u32::MAX`; all `u32::MAX` between phases.
+    owner: Vec<u32>,
     /// The first token of the next line after the current match start: matches stay on one line.
     line_end: Cell<u32>,
     /// For each token, the first token of the next line.
@@ -97,7 +100,8 @@ struct Found {
     rule: u32,
     first: u32,
     last: u32,
-    captures: Vec<Capture>,
+    /// Its captures, a range of the phase's capture list.
+    captures: std::ops::Range<usize>,
 }
 
 /// Work budget per rule and start token, so a pathological pattern cannot stall a document.
@@ -153,6 +157,7 @@ impl<'a> State<'a> {
             words,
             holds: Vec::new(),
             losses: trace.then(Vec::new),
+            owner: vec![u32::MAX; doc.tokens.len()],
             line_end: Cell::new(0),
             line_ends: line_ends(doc),
         };
@@ -251,6 +256,9 @@ impl<'a> State<'a> {
         let rules = self.pipeline.rules();
         self.count_seen(&phase.seen);
         let mut found = Vec::new();
+        // The captures of every match found, one list for the phase; and two lists reused by
+        // every attempt: the captures of the path being walked and of the longest match so far.
+        let (mut captures, mut walked, mut longest) = (Vec::new(), Vec::new(), Vec::new());
         let mut candidates = Vec::new();
         let mut offered = vec![NONE; phase.rules.len()];
         let tokens = self.doc.tokens.len();
@@ -258,14 +266,15 @@ impl<'a> State<'a> {
             self.candidates(phase, start, &mut offered, &mut candidates);
             for &index in &candidates {
                 let rule = &rules.rules[index as usize];
-                if let Some((last, captures)) = self.longest(&rule.root, start) {
+                if let Some(last) = self.longest(&rule.root, start, &mut walked, &mut longest) {
                     if last > start {
                         found.push(Found {
                             rule: index,
                             first: start,
                             last,
-                            captures,
+                            captures: captures.len()..captures.len() + longest.len(),
                         });
+                        captures.extend_from_slice(&longest);
                     }
                 }
             }
@@ -300,7 +309,7 @@ impl<'a> State<'a> {
         // Winners never overlap, so each token has at most one: `owner` holds the index (in
         // `winners`) of the winner covering it, and the earliest winner a match overlaps is the
         // smallest index over its span.
-        let mut owner = vec![u32::MAX; self.doc.tokens.len()];
+        let owner = &mut self.owner;
         let mut winners: Vec<Found> = Vec::new();
         for f in found {
             let span = f.first as usize..f.last as usize;
@@ -323,9 +332,12 @@ impl<'a> State<'a> {
             owner[span].fill(winners.len() as u32);
             winners.push(f);
         }
+        for f in &winners {
+            owner[f.first as usize..f.last as usize].fill(u32::MAX);
+        }
         winners.sort_by_key(|f| f.first);
         for f in winners {
-            self.act(&f);
+            self.act(&f, &captures[f.captures.clone()]);
         }
     }
 
@@ -413,19 +425,27 @@ impl<'a> State<'a> {
         })
     }
 
-    /// The longest match of `compiled` at `start`, with its captures.
-    fn longest(&self, root: &Node, start: u32) -> Option<(u32, Vec<Capture>)> {
+    /// Where the longest match of `root` at `start` ends, if it matches; its captures are left
+    /// in `best`. `walked` is scratch room for the captures of the path being walked.
+    fn longest(
+        &self,
+        root: &Node,
+        start: u32,
+        walked: &mut Vec<Capture>,
+        best: &mut Vec<Capture>,
+    ) -> Option<u32> {
         self.line_end.set(self.line_ends[start as usize]);
-        let mut best: Option<(u32, Vec<Capture>)> = None;
-        let mut captures = Vec::new();
+        walked.clear();
+        let mut end = None;
         let budget = Cell::new(STEP_BUDGET);
-        let mut done = |end: u32, caps: &mut Vec<Capture>| {
-            if best.as_ref().is_none_or(|(b, _)| end > *b) {
-                best = Some((end, caps.clone()));
+        let mut done = |at: u32, caps: &mut Vec<Capture>| {
+            if end.is_none_or(|longest| at > longest) {
+                end = Some(at);
+                best.clone_from(caps);
             }
         };
-        self.walk(root, start, &mut captures, &budget, &mut done);
-        best
+        self.walk(root, start, walked, &budget, &mut done);
+        end
     }
 
     /// Matches `node` at `pos`, calling `k` with every end position reachable (backtracking).
@@ -642,7 +662,7 @@ impl<'a> State<'a> {
         }
     }
 
-    fn act(&mut self, found: &Found) {
+    fn act(&mut self, found: &Found, captures: &[Capture]) {
         let rule = &self.pipeline.rules().rules[found.rule as usize];
         for action in &rule.actions {
             match action {
@@ -653,8 +673,7 @@ impl<'a> State<'a> {
                 } => {
                     let spans: Vec<(u32, u32)> = match capture {
                         None => vec![(found.first, found.last)],
-                        Some(c) => found
-                            .captures
+                        Some(c) => captures
                             .iter()
                             .filter(|x| x.name == *c)
                             .map(|x| (x.first, x.last))
@@ -662,7 +681,7 @@ impl<'a> State<'a> {
                     };
                     let values: Vec<(String, String)> = attrs
                         .iter()
-                        .filter_map(|(k, v)| self.value(v, &found.captures).map(|v| (k.clone(), v)))
+                        .filter_map(|(k, v)| self.value(v, captures).map(|v| (k.clone(), v)))
                         .collect();
                     for (first, last) in spans {
                         if first == last {
@@ -687,8 +706,7 @@ impl<'a> State<'a> {
                     role_label,
                 } => {
                     let pick = |name: u16, label: Label| -> Vec<u32> {
-                        found
-                            .captures
+                        captures
                             .iter()
                             .filter(|c| c.name == name)
                             .filter_map(|c| self.find(label, c.first, c.last))
