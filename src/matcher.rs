@@ -213,12 +213,14 @@ impl Codes {
         let mut out = Vec::with_capacity(doc.tokens.len() * self.slot());
         let mut previous_end = None;
         for token in &doc.tokens {
+            // Byte patterns, which compile to a length test and a byte test (text patterns call
+            // memcmp).
             out.push(match previous_end {
                 None => NO_GAP,
-                Some(end) => match &doc.text[end..token.start as usize] {
-                    "" => NO_GAP,
-                    " " => SPACE,
-                    "\n" => LINE_BREAK,
+                Some(end) => match doc.text.as_bytes().get(end..token.start as usize) {
+                    Some([]) => NO_GAP,
+                    Some([b' ']) => SPACE,
+                    Some([b'\n']) => LINE_BREAK,
                     _ => OTHER_GAP,
                 },
             });

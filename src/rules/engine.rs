@@ -486,7 +486,10 @@ impl<'a> State<'a> {
             Node::Literal(words) => {
                 let at = pos as usize;
                 let fits = pos + words.len() as u32 <= self.line_end.get()
-                    && self.words.get(at..at + words.len()) == Some(words);
+                    && self.words.get(at..at + words.len()).is_some_and(|tokens| {
+                        // Element by element: a slice comparison calls memcmp, for a word or two.
+                        tokens.iter().zip(words).all(|(token, word)| token == word)
+                    });
                 if fits {
                     k(pos + words.len() as u32, caps);
                 }
