@@ -572,12 +572,12 @@ impl<'a> State<'a> {
         match node {
             Node::Label(label, _) => bits & label_bit(*label) != 0,
             Node::Class(class) => bits & class_bit(*class) != 0,
+            Node::Literal(words) => bits & word_bit(words[0]) != 0,
+            Node::Seq(items) => items.first().is_none_or(|first| self.may_match(first, pos)),
             Node::Alt(_, needed) => bits & needed != 0,
             Node::Capture(_, inner) => self.may_match(inner, pos),
             Node::Repeat { inner, min, .. } => *min == 0 || self.may_match(inner, pos),
-            Node::Literal(_) | Node::Seq(_) | Node::Not(..) | Node::LineStart | Node::LineEnd => {
-                true
-            }
+            Node::Not(..) | Node::LineStart | Node::LineEnd => true,
         }
     }
 
