@@ -210,7 +210,7 @@ impl Pipeline {
     /// Where an annotation came from, as written in the `source` column.
     pub fn describe_source(&self, source: Source) -> String {
         match source {
-            Source::Gazetteer(key) => {
+            Source::Gazetteer { key, .. } => {
                 let group = &self.matcher.groups[key as usize];
                 let entry = group.kinds.first().and_then(|(_, ids)| ids.first());
                 match entry {
@@ -425,7 +425,7 @@ impl Pipeline {
                     let b = &state.annotations[g as usize];
                     b.last <= a.last
                         && b.label != self.place
-                        && matches!(b.source, Source::Gazetteer(_))
+                        && matches!(b.source, Source::Gazetteer { .. })
                 })
                 .filter_map(|g| {
                     let canonical = state.entries(g).find_map(|e| e.canonical.as_deref())?;

@@ -251,7 +251,7 @@ impl<'d> Runs<'d> {
             .collect();
         for a in &trace.annotations {
             let stop = labels.is_mention(a.label)
-                || (matches!(a.source, Source::Gazetteer(_)) && stops.contains(&a.label));
+                || (matches!(a.source, Source::Gazetteer { .. }) && stops.contains(&a.label));
             if a.alive && stop {
                 free[a.first as usize..a.last as usize].fill(false);
             }

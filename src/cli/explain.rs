@@ -275,7 +275,7 @@ fn entries_inside(trace: &Trace<'_>, outer: &Annotation) -> Vec<String> {
         .iter()
         .filter(|a| {
             a.alive
-                && matches!(a.source, Source::Gazetteer(_))
+                && matches!(a.source, Source::Gazetteer { .. })
                 && outer.first <= a.first
                 && a.last <= outer.last
         })
@@ -286,11 +286,10 @@ fn entries_inside(trace: &Trace<'_>, outer: &Annotation) -> Vec<String> {
     hits.iter()
         .filter(|a| !hits.iter().any(|b| inside(a, b)))
         .filter_map(|a| {
-            let Source::Gazetteer(key) = a.source else {
+            let Source::Gazetteer { key, kind } = a.source else {
                 return None;
             };
-            let group = &pipeline.matcher().groups[key as usize];
-            let (_, ids) = group.kinds.iter().find(|(kind, _)| *kind == a.label)?;
+            let (_, ids) = &pipeline.matcher().groups[key as usize].kinds[kind as usize];
             let first = &pipeline.gazetteer().entries[*ids.first()? as usize];
             let more = match ids.len() {
                 1 => String::new(),

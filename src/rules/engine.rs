@@ -23,8 +23,9 @@ use crate::text::{Normalized, TokenKind};
 /// Where an annotation came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
-    /// A gazetteer key (index into the matcher's groups).
-    Gazetteer(u32),
+    /// A gazetteer key (index into the matcher's groups) and which of its kinds (index into
+    /// the group's kinds).
+    Gazetteer { key: u32, kind: u32 },
     /// A rule (index into the rule set).
     Rule(u32),
 }
@@ -162,12 +163,16 @@ impl<'a> State<'a> {
             line_ends: line_ends(doc),
         };
         for hit in hits {
-            for (kind, _) in &pipeline.matcher().groups[hit.key as usize].kinds {
+            let kinds = &pipeline.matcher().groups[hit.key as usize].kinds;
+            for (index, (kind, _)) in kinds.iter().enumerate() {
                 state.add(Annotation {
                     label: *kind,
                     first: hit.first,
                     last: hit.last,
-                    source: Source::Gazetteer(hit.key),
+                    source: Source::Gazetteer {
+                        key: hit.key,
+                        kind: index as u32,
+                    },
                     attrs: Vec::new(),
                     alive: true,
                 });
@@ -208,11 +213,9 @@ impl<'a> State<'a> {
     pub fn entries(&self, id: u32) -> impl Iterator<Item = &crate::gazetteer::Entry> {
         let a = &self.annotations[id as usize];
         let ids: &[u32] = match a.source {
-            Source::Gazetteer(key) => self.pipeline.matcher().groups[key as usize]
-                .kinds
-                .iter()
-                .find(|(k, _)| *k == a.label)
-                .map_or(&[][..], |(_, e)| e.as_slice()),
+            Source::Gazetteer { key, kind } => {
+                &self.pipeline.matcher().groups[key as usize].kinds[kind as usize].1
+            }
             Source::Rule(_) => &[],
         };
         let entries = &self.pipeline.gazetteer().entries;
@@ -649,10 +652,10 @@ impl<'a> State<'a> {
                 .filter(|t| t.kind == TokenKind::Word)
                 .all(|t| t.capitalised),
             CompiledFilter::Attr(test) => match a.source {
-                Source::Gazetteer(key) => {
+                Source::Gazetteer { key, kind } => {
                     self.pipeline
                         .facts()
-                        .holds(self.pipeline, key, a.label, *test)
+                        .holds(self.pipeline, key, kind, *test)
                 }
                 Source::Rule(_) => self.pipeline.rules().attr_tests[*test as usize]
                     .holds(a.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),

@@ -5,7 +5,6 @@
 
 use std::sync::OnceLock;
 
-use crate::label::Label;
 use crate::pipeline::Pipeline;
 
 /// For each `(key group, kind)` of the matcher, which attribute tests hold, 64 tests a word.
@@ -35,16 +34,12 @@ impl EntryFacts {
         }
     }
 
-    /// Whether attribute test `test` holds for the entries of `key` under `label`.
-    pub fn holds(&self, pipeline: &Pipeline, key: u32, label: Label, test: u16) -> bool {
-        let kinds = &pipeline.matcher().groups[key as usize].kinds;
-        let Some(kind) = kinds.iter().position(|(k, _)| *k == label) else {
-            return false;
-        };
+    /// Whether attribute test `test` holds for the entries of `key` under its `kind`-th kind.
+    pub fn holds(&self, pipeline: &Pipeline, key: u32, kind: u32, test: u16) -> bool {
         let word = test as usize / 64;
-        let slot = self.base[key as usize] as usize + kind;
+        let slot = self.base[key as usize] as usize + kind as usize;
         let bits = self.bits[slot * self.words + word].get_or_init(|| {
-            let entries = &kinds[kind].1;
+            let entries = &pipeline.matcher().groups[key as usize].kinds[kind as usize].1;
             let tests = &pipeline.rules().attr_tests;
             let gazetteer = pipeline.gazetteer();
             let mut bits = 0u64;
