@@ -129,12 +129,12 @@ impl Matcher {
 
     /// The code of a normalised token; 0 when it is neither in a key nor one of the words.
     pub fn code(&self, token: &str) -> u32 {
-        self.codes.of.get(token).copied().unwrap_or(0)
+        self.codes.code(token.as_bytes(), 0..token.len())
     }
 
     /// One more than the largest code.
     pub fn code_count(&self) -> usize {
-        self.codes.of.len() + 1
+        self.codes.count as usize + 1
     }
 
     /// How many key occurrences the automaton reports in `doc`: the bare scan that bounds how
@@ -177,10 +177,15 @@ const OTHER_GAP: u8 = 3;
 /// seven bits each, the first with the high bit set. High bits appear only at a code's start,
 /// so a key (which starts with a code) can only match from a token's start, and token `i` is
 /// at slot `i`.
+///
+/// Codes are numbered from 1; 0 is every token that is neither in a key nor a word.
 #[derive(Debug, Clone)]
 struct Codes {
-    /// Token text to code, from 1; 0 is every token that is neither in a key nor a word.
-    of: FxHashMap<Box<str>, u32>,
+    /// Tokens of up to eight bytes, nearly every Vietnamese syllable.
+    short: ShortCodes,
+    /// Longer tokens.
+    long: FxHashMap<Box<[u8]>, u32>,
+    count: u32,
     width: usize,
 }
 
@@ -195,12 +200,36 @@ impl Codes {
             .flat_map(|key| key.tokens.iter().map(|t| &key.text[t.range()]));
         for token in key_tokens.chain(words.iter().map(String::as_str)) {
             let next = of.len() as u32 + 1;
-            of.entry(Box::from(token)).or_insert(next);
+            of.entry(token).or_insert(next);
         }
         // Two bytes number 16 383 tokens, three 2 million; a slot of a gap and two bytes is
         // shorter than the average syllable with its space.
         let width = (2..=3).find(|&w| of.len() < 1 << (7 * w))?;
-        Some(Codes { of, width })
+        let (short, long): (Vec<_>, Vec<_>) = of
+            .into_iter()
+            .partition(|(token, _)| token.len() <= SHORT_TOKEN);
+        Some(Codes {
+            count: (short.len() + long.len()) as u32,
+            short: ShortCodes::new(&short),
+            long: long
+                .into_iter()
+                .map(|(token, code)| (Box::from(token.as_bytes()), code))
+                .collect(),
+            width,
+        })
+    }
+
+    /// The code of the token at `range` of `text`.
+    #[inline]
+    fn code(&self, text: &[u8], range: std::ops::Range<usize>) -> u32 {
+        if range.len() <= SHORT_TOKEN {
+            self.short.get(short_key(text, range))
+        } else {
+            text.get(range)
+                .and_then(|token| self.long.get(token))
+                .copied()
+                .unwrap_or(0)
+        }
     }
 
     /// Bytes per token.
@@ -224,7 +253,7 @@ impl Codes {
                     _ => OTHER_GAP,
                 },
             });
-            let code = self.of.get(&doc.text[token.range()]).copied().unwrap_or(0);
+            let code = self.code(doc.text.as_bytes(), token.range());
             codes.push(code);
             for shift in (0..self.width).rev() {
                 let seven = (code >> (7 * shift)) as u8 & 0x7F;
@@ -250,6 +279,76 @@ impl Codes {
             }
         }
     }
+}
+
+/// The most bytes a token of [`ShortCodes`] has.
+const SHORT_TOKEN: usize = 8;
+
+/// Codes of short tokens, keyed by the token's bytes read as one integer and its length, in an
+/// open-addressing table at most half full: a lookup is a multiply and a compare or two, where
+/// a string map hashes the bytes and calls memcmp. It is the one lookup made for every token of
+/// every document.
+#[derive(Debug, Clone)]
+struct ShortCodes {
+    /// `(bytes, length, code)`; code 0 marks an empty slot.
+    slots: Vec<(u64, u32, u32)>,
+    mask: usize,
+}
+
+impl ShortCodes {
+    fn new(tokens: &[(&str, u32)]) -> ShortCodes {
+        let size = (tokens.len() * 2).next_power_of_two().max(16);
+        let mut table = ShortCodes {
+            slots: vec![(0, 0, 0); size],
+            mask: size - 1,
+        };
+        for &(token, code) in tokens {
+            let (bytes, len) = short_key(token.as_bytes(), 0..token.len());
+            let mut at = table.home(bytes, len);
+            while table.slots[at].2 != 0 {
+                at = (at + 1) & table.mask;
+            }
+            table.slots[at] = (bytes, len, code);
+        }
+        table
+    }
+
+    #[inline]
+    fn home(&self, bytes: u64, len: u32) -> usize {
+        ((bytes ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & self.mask
+    }
+
+    /// The code of the token with these bytes and length, or 0.
+    #[inline]
+    fn get(&self, (bytes, len): (u64, u32)) -> u32 {
+        let mut at = self.home(bytes, len);
+        loop {
+            match self.slots[at] {
+                (_, _, 0) => return 0,
+                (b, l, code) if b == bytes && l == len => return code,
+                _ => at = (at + 1) & self.mask,
+            }
+        }
+    }
+}
+
+/// The bytes at `range` of `text`, at most [`SHORT_TOKEN`] of them, as one integer (the bytes
+/// past the token are zero), and their length.
+#[inline]
+fn short_key(text: &[u8], range: std::ops::Range<usize>) -> (u64, u32) {
+    let len = range.len();
+    // One unaligned load where the text goes on for eight bytes, masked to the token.
+    let bytes = match text.get(range.start..range.start + SHORT_TOKEN) {
+        Some(&[a, b, c, d, e, f, g, h]) => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
+        _ => text
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .fold(0, |key, &b| key << 8 | u64::from(b)),
+    };
+    let mask = u64::MAX.checked_shr(8 * (SHORT_TOKEN - len) as u32).unwrap_or(0);
+    (bytes & mask, len as u32)
 }
 
 #[cfg(test)]
@@ -300,6 +399,29 @@ mod tests {
     fn a_word_no_key_contains_stops_a_match() {
         let (m, _) = matcher("surface\tkind\nhòa an\tplace\nan\tplace\n");
         assert_eq!(found(&m, "hòa bình an"), vec!["an"]);
+    }
+
+    #[test]
+    fn every_token_has_its_own_code_wherever_it_stands() {
+        // One, two, eight (`trường`) and more than eight bytes; a prefix of another token.
+        let words = ["a", "ab", "trường", "trườn", "nghiêng", "chủtịchhuyện"].map(String::from);
+        let codes = Codes::new(&[], &words).unwrap();
+        let alone: Vec<u32> = words
+            .iter()
+            .map(|w| codes.code(w.as_bytes(), 0..w.len()))
+            .collect();
+        let mut distinct = alone.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), words.len());
+        assert!(!alone.contains(&0));
+        for (word, &code) in words.iter().zip(&alone) {
+            // Followed by more text, the token is read from a longer load.
+            let text = format!("x {word} và các xã");
+            assert_eq!(codes.code(text.as_bytes(), 2..2 + word.len()), code, "{word}");
+        }
+        assert_eq!(codes.code(b"abc", 0..3), 0);
+        assert_eq!(codes.code("trường".as_bytes(), 0..3), 0);
     }
 
     #[test]
