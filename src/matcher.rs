@@ -239,30 +239,34 @@ impl Codes {
 
     /// `doc` spelled a slot per token; each token's code is pushed to `codes`.
     fn spell(&self, doc: &Normalized, codes: &mut Vec<u32>) -> Vec<u8> {
-        let mut out = Vec::with_capacity(doc.tokens.len() * self.slot());
+        match self.width {
+            2 => self.spell_slots::<3>(doc, codes),
+            _ => self.spell_slots::<4>(doc, codes),
+        }
+    }
+
+    /// [`Codes::spell`] with `SLOT` bytes a token, known at compile time: a few stores a token.
+    fn spell_slots<const SLOT: usize>(&self, doc: &Normalized, codes: &mut Vec<u32>) -> Vec<u8> {
+        let text = doc.text.as_bytes();
+        let mut out = vec![0; doc.tokens.len() * SLOT];
+        let (slots, _) = out.as_chunks_mut::<SLOT>();
         let mut previous_end = None;
-        for token in &doc.tokens {
+        for (slot, token) in slots.iter_mut().zip(&doc.tokens) {
             // Byte patterns, which compile to a length test and a byte test (text patterns call
             // memcmp).
-            out.push(match previous_end {
-                None => NO_GAP,
-                Some(end) => match doc.text.as_bytes().get(end..token.start as usize) {
-                    Some([]) => NO_GAP,
-                    Some([b' ']) => SPACE,
-                    Some([b'\n']) => LINE_BREAK,
-                    _ => OTHER_GAP,
-                },
-            });
-            let code = self.code(doc.text.as_bytes(), token.range());
+            slot[0] = match previous_end.map(|end| text.get(end..token.start as usize)) {
+                None | Some(Some([])) => NO_GAP,
+                Some(Some([b' '])) => SPACE,
+                Some(Some([b'\n'])) => LINE_BREAK,
+                Some(_) => OTHER_GAP,
+            };
+            let code = self.code(text, token.range());
             codes.push(code);
-            for shift in (0..self.width).rev() {
-                let seven = (code >> (7 * shift)) as u8 & 0x7F;
-                out.push(if shift + 1 == self.width {
-                    seven | 0x80
-                } else {
-                    seven
-                });
+            // The code in seven-bit groups from the highest, which is marked with the high bit.
+            for (i, byte) in slot[1..].iter_mut().enumerate() {
+                *byte = (code >> (7 * (SLOT - 2 - i))) as u8 & 0x7F;
             }
+            slot[1] |= 0x80;
             previous_end = Some(token.end as usize);
         }
         out
