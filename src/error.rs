@@ -27,6 +27,14 @@ pub enum Error {
 }
 
 impl Error {
+    pub(crate) fn gazetteer(file: impl Into<String>, line: usize, message: impl Into<String>) -> Error {
+        Error::Gazetteer {
+            file: file.into(),
+            line,
+            message: message.into(),
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),

@@ -100,10 +100,12 @@ impl Matcher {
             }
         }
         let keys: Vec<Normalized> = groups.par_iter().map(|g| Normalized::new(&g.key)).collect();
-        let codes = Codes::new(&keys, words).ok_or_else(|| Error::Gazetteer {
-            file: "(all gazetteers)".into(),
-            line: 0,
-            message: "more distinct words than the matcher can number (2 million)".into(),
+        let codes = Codes::new(&keys, words).ok_or_else(|| {
+            Error::gazetteer(
+                ALL_GAZETTEERS,
+                0,
+                "more distinct words than the matcher can number (2 million)",
+            )
         })?;
         let patterns = keys.iter().map(|key| codes.pattern(key));
         let automaton = AhoCorasick::builder()
@@ -115,11 +117,7 @@ impl Matcher {
             // measured, start-up and the scan both got slower.
             .dense_depth(1)
             .build(patterns)
-            .map_err(|e| Error::Gazetteer {
-                file: "(all gazetteers)".into(),
-                line: 0,
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Error::gazetteer(ALL_GAZETTEERS, 0, e.to_string()))?;
         Ok(Matcher {
             automaton,
             codes,
@@ -162,6 +160,9 @@ impl Matcher {
         Scan { hits, codes }
     }
 }
+
+/// The file named by an error of the gazetteers as a whole.
+const ALL_GAZETTEERS: &str = "(all gazetteers)";
 
 /// Gap bytes: what separates a token from the one before it. Normalised text has nothing, one
 /// space or one line break between tokens; anything else gets a byte of its own so that it

@@ -122,15 +122,15 @@ impl Gazetteer {
         if self.entries.len() < before {
             return Ok(());
         }
-        Err(Error::Gazetteer {
-            file: file.to_string(),
-            line: removal.line,
-            message: format!(
+        Err(Error::gazetteer(
+            file,
+            removal.line,
+            format!(
                 "`-{kind}` removes nothing: no {kind} entry {surface:?} was loaded before",
                 kind = removal.kind,
                 surface = removal.surface
             ),
-        })
+        ))
     }
 }
 
@@ -169,17 +169,13 @@ impl<'t> Parsed<'t> {
     /// Parses `text` in chunks of lines, in parallel; the order of lines is kept.
     fn new(name: &'t str, text: &'t str) -> Parsed<'t> {
         let lines: Vec<&str> = text.lines().collect();
-        let Some(header) = lines.iter().position(|l| !is_blank_or_comment(l)) else {
+        let Some(header) = lines.iter().position(|l| !is_blank_or_comment(clean(l))) else {
             return Parsed::without_lines(name, None);
         };
         let columns = match Columns::parse(clean(lines[header])) {
             Ok(columns) => columns,
             Err(message) => {
-                let error = Error::Gazetteer {
-                    file: name.to_string(),
-                    line: header + 1,
-                    message,
-                };
+                let error = Error::gazetteer(name, header + 1, message);
                 return Parsed::without_lines(name, Some(error));
             }
         };
@@ -211,9 +207,8 @@ impl<'t> Parsed<'t> {
     }
 }
 
-/// Whether the loader skips `line`.
+/// Whether the loader skips `line` (a [`clean`] one).
 fn is_blank_or_comment(line: &str) -> bool {
-    let line = clean(line);
     line.trim().is_empty() || line.starts_with('#')
 }
 
@@ -284,21 +279,17 @@ impl Columns {
         };
         // One buffer for the cells of every line.
         let mut cells: Vec<&str> = Vec::with_capacity(self.names.len() + 1);
-        for (i, &line) in lines.iter().enumerate() {
+        for (i, line) in lines.iter().map(|l| clean(l)).enumerate() {
             if is_blank_or_comment(line) {
                 continue;
             }
             let line_no = first + i;
             cells.clear();
-            cells.extend(split_tabs(clean(line)).map(str::trim));
+            cells.extend(split_tabs(line).map(str::trim));
             match self.parse_line(&cells, line_no, file) {
                 Ok(line) => chunk.lines.push(line),
                 Err(message) => {
-                    chunk.error = Some(Error::Gazetteer {
-                        file: file.to_string(),
-                        line: line_no,
-                        message,
-                    });
+                    chunk.error = Some(Error::gazetteer(&**file, line_no, message));
                     break;
                 }
             }
