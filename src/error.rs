@@ -27,7 +27,11 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn gazetteer(file: impl Into<String>, line: usize, message: impl Into<String>) -> Error {
+    pub(crate) fn gazetteer(
+        file: impl Into<String>,
+        line: usize,
+        message: impl Into<String>,
+    ) -> Error {
         Error::Gazetteer {
             file: file.into(),
             line,

@@ -352,7 +352,9 @@ fn short_key(text: &[u8], range: std::ops::Range<usize>) -> (u64, u32) {
             .rev()
             .fold(0, |key, &b| key << 8 | u64::from(b)),
     };
-    let mask = u64::MAX.checked_shr(8 * (SHORT_TOKEN - len) as u32).unwrap_or(0);
+    let mask = u64::MAX
+        .checked_shr(8 * (SHORT_TOKEN - len) as u32)
+        .unwrap_or(0);
     (bytes & mask, len as u32)
 }
 
@@ -423,7 +425,11 @@ mod tests {
         for (word, &code) in words.iter().zip(&alone) {
             // Followed by more text, the token is read from a longer load.
             let text = format!("x {word} và các xã");
-            assert_eq!(codes.code(text.as_bytes(), 2..2 + word.len()), code, "{word}");
+            assert_eq!(
+                codes.code(text.as_bytes(), 2..2 + word.len()),
+                code,
+                "{word}"
+            );
         }
         assert_eq!(codes.code(b"abc", 0..3), 0);
         assert_eq!(codes.code("trường".as_bytes(), 0..3), 0);

@@ -828,10 +828,7 @@ mod tests {
 
     #[test]
     fn decode_names_the_bad_byte() {
-        assert_eq!(
-            decode(b"ab\xffcd", Encoding::Utf8).unwrap_err().at,
-            2
-        );
+        assert_eq!(decode(b"ab\xffcd", Encoding::Utf8).unwrap_err().at, 2);
         assert_eq!(
             decode(b"\xEF\xBB\xBFa\n\nb\xff", Encoding::Utf8),
             Err(NotUtf8 { at: 7, line: 3 })

@@ -653,9 +653,7 @@ impl<'a> State<'a> {
                 .all(|t| t.capitalised),
             CompiledFilter::Attr(test) => match a.source {
                 Source::Gazetteer { key, kind } => {
-                    self.pipeline
-                        .facts()
-                        .holds(self.pipeline, key, kind, *test)
+                    self.pipeline.facts().holds(self.pipeline, key, kind, *test)
                 }
                 Source::Rule(_) => self.pipeline.rules().attr_tests[*test as usize]
                     .holds(a.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
