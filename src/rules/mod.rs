@@ -704,6 +704,16 @@ mod tests {
     }
 
     #[test]
+    fn literals_match_words_no_gazetteer_has_short_or_long() {
+        // Literal words are numbered with the gazetteer's tokens; the second is over eight bytes.
+        let rules = "r: \"xin\" \"chàoôngbàcôchú\" n:Name => PER n";
+        assert_eq!(
+            run(rules, "Xin chàoôngbàcôchú An. Xin chào Bình."),
+            rows(&[("PER", "An")])
+        );
+    }
+
+    #[test]
     fn negation_and_line_anchors() {
         let rules = "r: ^ !surname Name+ $ => PER";
         assert_eq!(
