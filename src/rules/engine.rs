@@ -381,13 +381,8 @@ impl<'a> State<'a> {
                 offer(ids);
             }
         }
-        let word = self.words[pos as usize];
-        if word != NO_WORD {
-            for &(w, id) in &index.by_word {
-                if w == word {
-                    offer(std::slice::from_ref(&id));
-                }
-            }
+        if let Some(ids) = index.by_word.get(self.words[pos as usize] as usize) {
+            offer(ids);
         }
         for id in self.starting_at(pos) {
             let a = &self.annotations[id as usize];

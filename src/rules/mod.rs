@@ -290,8 +290,8 @@ pub struct StartIndex {
     /// Rules by the label (its id) they can start with.
     pub by_label: Vec<Vec<u32>>,
     pub by_class: Vec<(Class, Vec<u32>)>,
-    /// `(first word id, rule)`, for rules that can start with a literal word.
-    pub by_word: Vec<(u32, u32)>,
+    /// Rules by the literal word (its id) they can start with.
+    pub by_word: Vec<Vec<u32>>,
     /// The token bits (see [`label_bit`]) of the labels, classes and first words above: a token
     /// whose bits miss them all is skipped with one test.
     pub mask: u64,
@@ -321,7 +321,11 @@ impl StartIndex {
                 }
             }
             for &word in &rule.first.literals {
-                index.by_word.push((word, id));
+                let slot = word as usize;
+                if index.by_word.len() <= slot {
+                    index.by_word.resize(slot + 1, Vec::new());
+                }
+                index.by_word[slot].push(id);
             }
             index.mask |= rule.first.bits();
         }
