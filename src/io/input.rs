@@ -8,6 +8,7 @@
 //! [`ReadOptions::max_doc_bytes`] is ever buffered: an over-long `.txt` file or JSON line is
 //! reported and skipped, so one giant line cannot exhaust memory.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
@@ -294,14 +295,15 @@ pub struct NotUtf8 {
     pub line: usize,
 }
 
-/// Decodes bytes; a UTF-8 byte-order mark is dropped.
-pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, NotUtf8> {
+/// Decodes bytes, borrowing them where they are UTF-8 already; a UTF-8 byte-order mark is
+/// dropped.
+pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<Cow<'_, str>, NotUtf8> {
     match encoding {
-        Encoding::Windows1258 => Ok(encoding_rs::WINDOWS_1258.decode(bytes).0.into_owned()),
+        Encoding::Windows1258 => Ok(encoding_rs::WINDOWS_1258.decode(bytes).0),
         Encoding::Utf8 => {
             const BOM: &[u8] = b"\xEF\xBB\xBF";
             let skipped = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
-            utf8(&bytes[skipped..]).map_err(|valid| {
+            utf8(&bytes[skipped..]).map(Cow::Borrowed).map_err(|valid| {
                 let line = 1 + bytes[skipped..skipped + valid]
                     .iter()
                     .filter(|&&b| b == b'\n')
@@ -316,12 +318,9 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, NotUtf8> {
 }
 
 /// `bytes` as a string, or how many of them are valid UTF-8. Validation is a cost per byte of
-/// input: simdutf8 does it several times faster than the standard library, and copying the
-/// bytes once is cheaper still.
-fn utf8(bytes: &[u8]) -> Result<String, usize> {
-    simdutf8::compat::from_utf8(bytes)
-        .map(str::to_owned)
-        .map_err(|e| e.valid_up_to())
+/// input: simdutf8 does it several times faster than the standard library.
+fn utf8(bytes: &[u8]) -> Result<&str, usize> {
+    simdutf8::compat::from_utf8(bytes).map_err(|e| e.valid_up_to())
 }
 
 const ENCODING_HINT: &str = "use --encoding windows-1258 for old Vietnamese files";
@@ -368,7 +367,7 @@ fn read_whole(source: String, id: String, file: File, options: ReadOptions) -> I
     match decode(&bytes, options.encoding) {
         Ok(text) => Item::Document(Document {
             id,
-            text,
+            text: text.into_owned(),
             source: source.clone(),
             line: None,
         }),
@@ -757,7 +756,7 @@ impl CsvRows {
             return self.error(line, too_big(text.len() as u64, self.options.max_doc_bytes));
         }
         let text = match utf8(text) {
-            Ok(t) => t,
+            Ok(t) => t.to_owned(),
             Err(at) => {
                 return self.error(
                     line,
