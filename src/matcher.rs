@@ -130,11 +130,6 @@ impl Matcher {
         self.codes.code(token.as_bytes(), 0..token.len())
     }
 
-    /// One more than the largest code.
-    pub fn code_count(&self) -> usize {
-        self.codes.count as usize + 1
-    }
-
     /// How many key occurrences the automaton reports in `doc`: the bare scan that bounds how
     /// fast matching can be (the throughput benchmark's ceiling).
     pub fn raw_count(&self, doc: &Normalized) -> usize {
@@ -186,7 +181,6 @@ struct Codes {
     short: ShortCodes,
     /// Longer tokens.
     long: FxHashMap<Box<[u8]>, u32>,
-    count: u32,
     width: usize,
 }
 
@@ -210,7 +204,6 @@ impl Codes {
             .into_iter()
             .partition(|(token, _)| token.len() <= SHORT_TOKEN);
         Some(Codes {
-            count: (short.len() + long.len()) as u32,
             short: ShortCodes::new(&short),
             long: long
                 .into_iter()
@@ -308,32 +301,32 @@ impl ShortCodes {
             mask: size - 1,
         };
         for &(token, code) in tokens {
-            let (bytes, len) = short_key(token.as_bytes(), 0..token.len());
-            let mut at = table.home(bytes, len);
-            while table.slots[at].2 != 0 {
-                at = (at + 1) & table.mask;
-            }
-            table.slots[at] = (bytes, len, code);
+            let key = short_key(token.as_bytes(), 0..token.len());
+            let at = table.slot(key);
+            table.slots[at] = (key.0, key.1, code);
         }
         table
     }
 
+    /// The slot of the token with these bytes and length: its own, or the empty one where it
+    /// would go.
     #[inline]
-    fn home(&self, bytes: u64, len: u32) -> usize {
-        ((bytes ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & self.mask
+    fn slot(&self, (bytes, len): (u64, u32)) -> usize {
+        let home = (bytes ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+        let mut at = home as usize & self.mask;
+        loop {
+            match self.slots[at] {
+                (_, _, 0) => return at,
+                (b, l, _) if b == bytes && l == len => return at,
+                _ => at = (at + 1) & self.mask,
+            }
+        }
     }
 
     /// The code of the token with these bytes and length, or 0.
     #[inline]
-    fn get(&self, (bytes, len): (u64, u32)) -> u32 {
-        let mut at = self.home(bytes, len);
-        loop {
-            match self.slots[at] {
-                (_, _, 0) => return 0,
-                (b, l, code) if b == bytes && l == len => return code,
-                _ => at = (at + 1) & self.mask,
-            }
-        }
+    fn get(&self, key: (u64, u32)) -> u32 {
+        self.slots[self.slot(key)].2
     }
 }
 

@@ -12,7 +12,7 @@ use crate::matcher::Matcher;
 use crate::places::{PlaceIndex, Query, Resolution};
 use crate::rules::engine::{Loss, Source, State};
 use crate::rules::facts::EntryFacts;
-use crate::rules::{RuleSet, NO_WORD};
+use crate::rules::{at_grown, RuleSet, NO_WORD};
 use crate::text::{display_form, match_key, Normalized};
 
 /// One mention, ready to write.
@@ -69,7 +69,8 @@ pub struct Pipeline {
     rules: RuleSet,
     /// The rules' attribute tests answered for every gazetteer key and kind.
     facts: EntryFacts,
-    /// The id in the rules' words (or [`NO_WORD`]) of each token code of the matcher.
+    /// The id in the rules' words (or [`NO_WORD`]) of each token code of the matcher, up to the
+    /// largest code a rule word has.
     rule_words: Vec<u32>,
     places: PlaceIndex,
     loc: Label,
@@ -128,9 +129,9 @@ impl Pipeline {
         );
         let matcher = matcher?;
         let facts = EntryFacts::new(rules.attr_tests.len(), &matcher);
-        let mut rule_words = vec![NO_WORD; matcher.code_count()];
+        let mut rule_words = Vec::new();
         for (id, word) in rules.words.all().iter().enumerate() {
-            rule_words[matcher.code(word) as usize] = id as u32;
+            *at_grown(&mut rule_words, matcher.code(word) as usize, NO_WORD) = id as u32;
         }
         let (loc, role) = (labels.intern("LOC"), labels.intern("ROLE"));
         let place = labels.intern("place");
@@ -170,7 +171,10 @@ impl Pipeline {
 
     /// Which of the rules' words a token of this code is, or [`NO_WORD`].
     pub fn rule_word(&self, code: u32) -> u32 {
-        self.rule_words[code as usize]
+        self.rule_words
+            .get(code as usize)
+            .copied()
+            .unwrap_or(NO_WORD)
     }
 
     pub fn places(&self) -> &PlaceIndex {

@@ -12,8 +12,8 @@ use rustc_hash::FxHashMap;
 
 use super::parse::Class;
 use super::{
-    class_bit, label_bit, word_bit, CompiledAction, CompiledFilter, CompiledValue, Node, Phase,
-    Step, NO_WORD,
+    at_grown, class_bit, label_bit, word_bit, CompiledAction, CompiledFilter, CompiledValue, Node,
+    Phase, Step, NO_WORD,
 };
 use crate::label::Label;
 use crate::matcher::Scan;
@@ -71,7 +71,7 @@ pub struct State<'a> {
     reach: Vec<u32>,
     /// How many live annotations of a label have a text, for the phase's `[seen=LABEL]` filters.
     seen: FxHashMap<(Label, &'a str), u32>,
-    /// Per token: the bits of its classes, of the first word it is and of the labels that start
+    /// Per token: the bits of its classes, of the rules' word it is and of the labels that start
     /// there (see [`label_bit`](super::label_bit)), so a phase passes over tokens none of its rules can start at.
     token_bits: Vec<u64>,
     /// Per token: which of the rules' words it is, or [`NO_WORD`].
@@ -191,11 +191,8 @@ impl<'a> State<'a> {
         self.last_at[pos] = id;
         self.next.push(NONE);
         self.token_bits[pos] |= label_bit(annotation.label);
-        let slot = annotation.label.0 as usize;
-        if self.reach.len() <= slot {
-            self.reach.resize(slot + 1, 0);
-        }
-        self.reach[slot] = self.reach[slot].max(annotation.last - annotation.first);
+        let reach = at_grown(&mut self.reach, annotation.label.0 as usize, 0);
+        *reach = (*reach).max(annotation.last - annotation.first);
         self.annotations.push(annotation);
         id
     }

@@ -308,11 +308,7 @@ impl StartIndex {
                 continue;
             }
             for &label in &rule.first.labels {
-                let slot = label.0 as usize;
-                if index.by_label.len() <= slot {
-                    index.by_label.resize(slot + 1, Vec::new());
-                }
-                index.by_label[slot].push(id);
+                at_grown(&mut index.by_label, label.0 as usize, Vec::new()).push(id);
             }
             for &class in &rule.first.classes {
                 match index.by_class.iter_mut().find(|(c, _)| *c == class) {
@@ -321,11 +317,7 @@ impl StartIndex {
                 }
             }
             for &word in &rule.first.literals {
-                let slot = word as usize;
-                if index.by_word.len() <= slot {
-                    index.by_word.resize(slot + 1, Vec::new());
-                }
-                index.by_word[slot].push(id);
+                at_grown(&mut index.by_word, word as usize, Vec::new()).push(id);
             }
             index.mask |= rule.first.bits();
         }
@@ -359,6 +351,15 @@ impl StartIndex {
         positions.truncate(kept);
         positions
     }
+}
+
+/// The element at `index` of `list`, which first grows (with `fill`) to have one: for tables
+/// indexed by label, word or code ids, whose largest id is known only once all are seen.
+pub(crate) fn at_grown<T: Clone>(list: &mut Vec<T>, index: usize, fill: T) -> &mut T {
+    if list.len() <= index {
+        list.resize(index + 1, fill);
+    }
+    &mut list[index]
 }
 
 /// The words of the rules' literals, numbered. A document's tokens are numbered by the matcher

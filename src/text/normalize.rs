@@ -565,7 +565,8 @@ impl Builder {
                 end = from + 1;
                 continue;
             }
-            self.extend_word(start, &run);
+            let word_end = start + run.len as u32;
+            self.grow_word(start, word_end, run.capitalised, run.letters, run.upper_letters);
             end = from + run.len;
             uncopied.capitals += run.upper_letters - run.non_ascii_capitals;
             if run.non_ascii_capitals > 0 && self.lowercase {
@@ -600,12 +601,6 @@ impl Builder {
         } else {
             self.push_word();
         }
-    }
-
-    /// Adds `run`, at byte `start` of the text, to the word being built.
-    fn extend_word(&mut self, start: u32, run: &Run) {
-        let end = start + run.len as u32;
-        self.grow_word(start, end, run.capitalised, run.letters, run.upper_letters);
     }
 
     /// Extends the word being built (opened at `start` if there is none) to byte `end`, with
