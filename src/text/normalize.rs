@@ -566,7 +566,13 @@ impl Builder {
                 continue;
             }
             let word_end = start + run.len as u32;
-            self.grow_word(start, word_end, run.capitalised, run.letters, run.upper_letters);
+            self.grow_word(
+                start,
+                word_end,
+                run.capitalised,
+                run.letters,
+                run.upper_letters,
+            );
             end = from + run.len;
             uncopied.capitals += run.upper_letters - run.non_ascii_capitals;
             if run.non_ascii_capitals > 0 && self.lowercase {
