@@ -1,6 +1,6 @@
 //! The throughput ceiling: read a JSON-lines corpus, normalise each document and run the bare
-//! Aho-Corasick scan over it (spelled as token codes, as the matcher does), on one thread, with
-//! nothing else of the pipeline.
+//! Aho-Corasick scan over it (token codes, one automaton step per token, as the matcher does),
+//! on one thread, with nothing else of the pipeline.
 //!
 //! ```sh
 //! cargo run --release --example bare_scan -- /tmp/vnner-corpus.jsonl

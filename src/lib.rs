@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! text ─ normalise ─ match (Aho-Corasick over gazetteers) ─ rules ─ places ─ link ─ rows
-//!        text/       matcher.rs                            rules/  places/  link.rs  io/
+//!        text/       matcher/                              rules/  places/  link.rs  io/
 //! ```
 //!
 //! ```

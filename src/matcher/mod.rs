@@ -1,27 +1,30 @@
 //! The matcher: one Aho-Corasick automaton over every gazetteer key, run over the document's
 //! tokens rather than its bytes.
 //!
-//! Each distinct token of the keys (3 000 or so syllables and marks) gets a numeric code, and
-//! both keys and documents are spelled as codes, with the gaps between tokens (a space, a line
+//! Each distinct token of the keys (a few thousand syllables and marks) gets a numeric code, and
+//! both keys and documents are read as codes, with the gaps between tokens (a space, a line
 //! break, nothing) kept. A byte automaton over the normalised text reported every key found
 //! inside a longer word (`an` in `toàn`) and had to throw more than half of its matches away;
-//! over codes every match starts and ends on a token by construction, the text to scan is about
-//! half as long, and a token no key contains stops every partial match at once.
+//! over codes every match starts and ends on a token by construction, a document takes one step
+//! per token, and a token no key contains stops every partial match at once. The automaton
+//! itself is in `automaton.rs`.
 //!
 //! Matches are searched overlapping, because with leftmost-longest semantics a longer key would
 //! hide the shorter ones at the same position. Choosing among them is the rules' job, which see
 //! every candidate.
 
+mod automaton;
+
 use std::collections::hash_map;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::Error;
 use crate::gazetteer::Gazetteer;
 use crate::label::{Label, Labels};
-use crate::text::Normalized;
+use crate::text::{Normalized, Token};
+use automaton::{Automaton, Symbol};
 
 /// The entries that share one normalised key, grouped by kind.
 #[derive(Debug, Clone)]
@@ -53,7 +56,7 @@ pub struct Scan {
 /// The compiled automaton and the entries behind each pattern.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    automaton: AhoCorasick,
+    automaton: Automaton,
     codes: Codes,
     pub groups: Vec<KeyGroup>,
 }
@@ -104,20 +107,10 @@ impl Matcher {
             Error::gazetteer(
                 ALL_GAZETTEERS,
                 0,
-                "more distinct words than the matcher can number (2 million)",
+                "more distinct words than the matcher can number (a billion)",
             )
         })?;
-        let patterns = keys.iter().map(|key| codes.pattern(key));
-        let automaton = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .match_kind(MatchKind::Standard)
-            // Only the root is forced dense (the library still makes a state dense when most
-            // bytes lead somewhere). Forcing the next levels too would give a table to each of
-            // the few thousand states after a whole code, which expect one of three gap bytes:
-            // measured, start-up and the scan both got slower.
-            .dense_depth(1)
-            .build(patterns)
-            .map_err(|e| Error::gazetteer(ALL_GAZETTEERS, 0, e.to_string()))?;
+        let automaton = Automaton::new(keys.iter().map(|key| codes.symbols(key)));
         Ok(Matcher {
             automaton,
             codes,
@@ -133,61 +126,84 @@ impl Matcher {
     /// How many key occurrences the automaton reports in `doc`: the bare scan that bounds how
     /// fast matching can be (the throughput benchmark's ceiling).
     pub fn raw_count(&self, doc: &Normalized) -> usize {
-        let spelled = self.codes.spell(doc, &mut Vec::new());
-        self.automaton.find_overlapping_iter(&spelled).count()
+        let mut count = 0;
+        self.scan(doc, |_| count += 1);
+        count
     }
 
     /// Every key occurrence in `doc`, and the code of each token.
     pub fn find(&self, doc: &Normalized) -> Scan {
-        let slot = self.codes.slot();
-        let mut codes = Vec::with_capacity(doc.tokens.len());
-        let spelled = self.codes.spell(doc, &mut codes);
-        let hits = self
-            .automaton
-            .find_overlapping_iter(&spelled)
-            .map(|m| Hit {
-                // A match starts on the code of its first token's slot and ends with its last.
-                first: (m.start() / slot) as u32,
-                last: (m.end() / slot) as u32,
-                key: m.pattern().as_u32(),
-            })
-            .collect();
+        let mut hits = Vec::new();
+        let codes = self.scan(doc, |hit| hits.push(hit));
         Scan { hits, codes }
+    }
+
+    /// Runs the automaton over `doc`, calling `found` with each key occurrence in order of its
+    /// end (longest first at one end); returns the code of each token.
+    fn scan(&self, doc: &Normalized, mut found: impl FnMut(Hit)) -> Vec<u32> {
+        let text = doc.text.as_bytes();
+        let mut codes = Vec::with_capacity(doc.tokens.len());
+        let mut state = self.automaton.start();
+        let mut previous_end = None;
+        for (last, token) in (1..).zip(&doc.tokens) {
+            let symbol = Symbol {
+                gap: gap(text, previous_end, token),
+                code: self.codes.code(text, token.range()),
+            };
+            codes.push(symbol.code);
+            state = self.automaton.next(state, symbol);
+            for (len, key) in self.automaton.matches(state) {
+                found(Hit {
+                    first: last - len,
+                    last,
+                    key,
+                });
+            }
+            previous_end = Some(token.end as usize);
+        }
+        codes
     }
 }
 
 /// The file named by an error of the gazetteers as a whole.
 const ALL_GAZETTEERS: &str = "(all gazetteers)";
 
-/// Gap bytes: what separates a token from the one before it. Normalised text has nothing, one
-/// space or one line break between tokens; anything else gets a byte of its own so that it
-/// could only ever match itself.
+/// What separates a token from the one before it, which must be a key's own for the key to
+/// match: normalised text has nothing, one space or one line break between tokens; anything
+/// else is one more kind of gap, so that it could only ever match itself.
 const NO_GAP: u8 = 0;
 const SPACE: u8 = 1;
 const LINE_BREAK: u8 = 2;
 const OTHER_GAP: u8 = 3;
 
-/// The numbering of tokens that keys and documents are spelled in.
+/// The gap before `token`, when the token before ends at byte `previous_end` of `text`.
+#[inline]
+fn gap(text: &[u8], previous_end: Option<usize>, token: &Token) -> u8 {
+    // Byte patterns, which compile to a length test and a byte test (text patterns call memcmp).
+    match previous_end.map(|end| text.get(end..token.start as usize)) {
+        None | Some(Some([])) => NO_GAP,
+        Some(Some([b' '])) => SPACE,
+        Some(Some([b'\n'])) => LINE_BREAK,
+        Some(_) => OTHER_GAP,
+    }
+}
+
+/// The numbering of tokens that keys and documents are read in by the automaton.
 ///
-/// A token is spelled as a slot of fixed size: its gap byte, then its code in `width` bytes of
-/// seven bits each, the first with the high bit set. High bits appear only at a code's start,
-/// so a key (which starts with a code) can only match from a token's start, and token `i` is
-/// at slot `i`.
-///
-/// Codes are numbered from 1; 0 is every token that is neither in a key nor a word.
+/// Codes are numbered from 1, the tokens of keys first; 0 is every token that is neither in a
+/// key nor a word.
 #[derive(Debug, Clone)]
 struct Codes {
     /// Tokens of up to eight bytes, nearly every Vietnamese syllable.
     short: ShortCodes,
     /// Longer tokens.
     long: FxHashMap<Box<[u8]>, u32>,
-    width: usize,
 }
 
 impl Codes {
-    /// Numbers the distinct tokens of `keys` and `words`; `None` when they do not fit in three
-    /// bytes. A word no key contains gets a code no pattern has, so it stops a match as code 0
-    /// does.
+    /// Numbers the distinct tokens of `keys` and `words`; `None` when there are more than
+    /// [`Symbol`] can hold. A word no key contains gets a code no pattern has, so it stops a
+    /// match as code 0 does.
     fn new(keys: &[Normalized], words: &[String]) -> Option<Codes> {
         let mut of = FxHashMap::default();
         let key_tokens = keys
@@ -197,9 +213,9 @@ impl Codes {
             let next = of.len() as u32 + 1;
             of.entry(token).or_insert(next);
         }
-        // Two bytes number 16 383 tokens, three 2 million; a slot of a gap and two bytes is
-        // shorter than the average syllable with its space.
-        let width = (2..=3).find(|&w| of.len() < 1 << (7 * w))?;
+        if of.len() >= MAX_CODES {
+            return None;
+        }
         let (short, long): (Vec<_>, Vec<_>) = of
             .into_iter()
             .partition(|(token, _)| token.len() <= SHORT_TOKEN);
@@ -209,7 +225,6 @@ impl Codes {
                 .into_iter()
                 .map(|(token, code)| (Box::from(token.as_bytes()), code))
                 .collect(),
-            width,
         })
     }
 
@@ -226,58 +241,22 @@ impl Codes {
         }
     }
 
-    /// Bytes per token.
-    fn slot(&self) -> usize {
-        self.width + 1
-    }
-
-    /// `doc` spelled a slot per token; each token's code is pushed to `codes`.
-    fn spell(&self, doc: &Normalized, codes: &mut Vec<u32>) -> Vec<u8> {
-        match self.width {
-            2 => self.spell_slots::<3>(doc, codes),
-            _ => self.spell_slots::<4>(doc, codes),
-        }
-    }
-
-    /// [`Codes::spell`] with `SLOT` bytes a token, known at compile time: a few stores a token.
-    fn spell_slots<const SLOT: usize>(&self, doc: &Normalized, codes: &mut Vec<u32>) -> Vec<u8> {
-        let text = doc.text.as_bytes();
-        let mut out = vec![0; doc.tokens.len() * SLOT];
-        let (slots, _) = out.as_chunks_mut::<SLOT>();
-        let mut previous_end = None;
-        for (slot, token) in slots.iter_mut().zip(&doc.tokens) {
-            // Byte patterns, which compile to a length test and a byte test (text patterns call
-            // memcmp).
-            slot[0] = match previous_end.map(|end| text.get(end..token.start as usize)) {
-                None | Some(Some([])) => NO_GAP,
-                Some(Some([b' '])) => SPACE,
-                Some(Some([b'\n'])) => LINE_BREAK,
-                Some(_) => OTHER_GAP,
-            };
-            let code = self.code(text, token.range());
-            codes.push(code);
-            // The code in seven-bit groups from the highest, which is marked with the high bit.
-            for (i, byte) in slot[1..].iter_mut().enumerate() {
-                *byte = (code >> (7 * (SLOT - 2 - i))) as u8 & 0x7F;
-            }
-            slot[1] |= 0x80;
-            previous_end = Some(token.end as usize);
-        }
-        out
-    }
-
-    /// A key's pattern: its spelling without the first token's gap. A key without tokens gets
-    /// two high bytes in a row, which no spelling contains, so it never matches.
-    fn pattern(&self, key: &Normalized) -> Vec<u8> {
-        match self.spell(key, &mut Vec::new()) {
-            spelled if spelled.is_empty() => vec![0xFF, 0xFF],
-            mut spelled => {
-                spelled.remove(0);
-                spelled
-            }
-        }
+    /// A key as the automaton reads it.
+    fn symbols<'k>(&'k self, key: &'k Normalized) -> impl Iterator<Item = Symbol> + 'k {
+        let text = key.text.as_bytes();
+        let ends = std::iter::once(None).chain(key.tokens.iter().map(|t| Some(t.end as usize)));
+        key.tokens
+            .iter()
+            .zip(ends)
+            .map(move |(token, previous_end)| Symbol {
+                gap: gap(text, previous_end, token),
+                code: self.code(text, token.range()),
+            })
     }
 }
+
+/// Codes fit in the 30 bits [`Symbol`] gives them.
+const MAX_CODES: usize = 1 << 30;
 
 /// The most bytes a token of [`ShortCodes`] has.
 const SHORT_TOKEN: usize = 8;

@@ -1,0 +1,317 @@
+//! Aho-Corasick over tokens: the automaton the matcher runs over a document's token codes.
+//!
+//! A byte automaton needs every token spelled out in bytes and takes a transition per byte; its
+//! alphabet here is the token itself, so a document is scanned in one step per token. A symbol
+//! is a token's code and its gap (what separates it from the token before: nothing, a space, a
+//! line break, something else), except at the start of a pattern, where the gap is whatever the
+//! text has: a key can start after anything.
+//!
+//! The construction is the textbook one: a trie of the patterns, failure links from a
+//! breadth-first pass, and for each state a link to the nearest state down its failure chain
+//! where patterns end, so that every pattern ending at a token is reported (overlapping
+//! matches). At one token, matches come longest first, and patterns of the same tokens in the
+//! order they were given.
+
+use rustc_hash::FxHashMap;
+
+/// A state of the automaton: an index into its per-state tables.
+type StateId = u32;
+
+/// The state of no partial match.
+const ROOT: StateId = 0;
+
+/// No state.
+const NONE: StateId = u32::MAX;
+
+/// The gap before a token and its code, as the automaton reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Symbol {
+    pub gap: u8,
+    /// Nonzero in a pattern: code 0 is every token no pattern contains.
+    pub code: u32,
+}
+
+impl Symbol {
+    /// The key of a transition from `state` on this symbol. Codes have at most 30 bits.
+    fn edge(self, state: StateId) -> u64 {
+        u64::from(state) << 32 | u64::from(self.code) << 2 | u64::from(self.gap & 3)
+    }
+}
+
+/// The compiled automaton.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Automaton {
+    /// The state after the root on each code: the first token of a pattern, whatever its gap.
+    /// [`ROOT`] for a code no pattern starts with; codes past the end start none.
+    root: Vec<StateId>,
+    /// Every other transition, keyed by [`Symbol::edge`].
+    edges: FxHashMap<u64, StateId>,
+    fail: Vec<StateId>,
+    /// Tokens from the root to each state: the length of the patterns that end there.
+    depth: Vec<u32>,
+    /// The patterns that end at state `s` are `patterns[ends[s]..ends[s + 1]]`.
+    ends: Vec<u32>,
+    patterns: Vec<u32>,
+    /// The nearest state down each state's failure chain where patterns end, or [`NONE`].
+    output: Vec<StateId>,
+}
+
+impl Automaton {
+    /// The automaton of `patterns`, numbered in order; a pattern without symbols never matches.
+    pub fn new<P: IntoIterator<Item = Symbol>>(patterns: impl IntoIterator<Item = P>) -> Automaton {
+        let mut automaton = Automaton {
+            depth: vec![0],
+            ..Automaton::default()
+        };
+        // (state, pattern) for each pattern's last state, and each state's parent and symbol.
+        let mut ends: Vec<(StateId, u32)> = Vec::new();
+        let mut parents: Vec<(StateId, Symbol)> = vec![(NONE, Symbol { gap: 0, code: 0 })];
+        let mut largest_code = 0;
+        for (index, pattern) in patterns.into_iter().enumerate() {
+            let mut state = ROOT;
+            for symbol in pattern {
+                largest_code = largest_code.max(symbol.code);
+                state = automaton.child(state, symbol).unwrap_or_else(|| {
+                    let new = parents.len() as StateId;
+                    parents.push((state, symbol));
+                    automaton.depth.push(automaton.depth[state as usize] + 1);
+                    if state == ROOT {
+                        *crate::rules::at_grown(&mut automaton.root, symbol.code as usize, ROOT) =
+                            new;
+                    } else {
+                        automaton.edges.insert(symbol.edge(state), new);
+                    }
+                    new
+                });
+            }
+            if state != ROOT {
+                ends.push((state, index as u32));
+            }
+        }
+        // The root's table covers every code of a pattern: past it, a code is in none.
+        if automaton.root.len() <= largest_code as usize {
+            automaton.root.resize(largest_code as usize + 1, ROOT);
+        }
+        let states = parents.len();
+        // Patterns by the state they end at, each state's in pattern order.
+        ends.sort_by_key(|&(state, _)| state);
+        automaton.ends = vec![0; states + 1];
+        for &(state, _) in &ends {
+            automaton.ends[state as usize + 1] += 1;
+        }
+        for s in 0..states {
+            automaton.ends[s + 1] += automaton.ends[s];
+        }
+        automaton.patterns = ends.into_iter().map(|(_, pattern)| pattern).collect();
+        automaton.link(&parents);
+        automaton
+    }
+
+    /// Failure and output links, state by state in breadth-first order (a state's failure is
+    /// shallower than it, so it is linked before).
+    fn link(&mut self, parents: &[(StateId, Symbol)]) {
+        let states = parents.len();
+        let mut order: Vec<StateId> = (1..states as StateId).collect();
+        order.sort_by_key(|&s| self.depth[s as usize]);
+        self.fail = vec![ROOT; states];
+        self.output = vec![NONE; states];
+        for state in order {
+            let (parent, symbol) = parents[state as usize];
+            let fail = if parent == ROOT {
+                ROOT
+            } else {
+                self.next(self.fail[parent as usize], symbol)
+            };
+            self.fail[state as usize] = fail;
+            self.output[state as usize] = if self.ends_here(fail) {
+                fail
+            } else {
+                self.output[fail as usize]
+            };
+        }
+    }
+
+    /// The transition from `state` on `symbol` in the trie, if there is one.
+    #[inline]
+    fn child(&self, state: StateId, symbol: Symbol) -> Option<StateId> {
+        if state == ROOT {
+            self.root
+                .get(symbol.code as usize)
+                .copied()
+                .filter(|&s| s != ROOT)
+        } else {
+            self.edges.get(&symbol.edge(state)).copied()
+        }
+    }
+
+    /// The state after `state` reads `symbol`.
+    #[inline]
+    pub fn next(&self, mut state: StateId, symbol: Symbol) -> StateId {
+        // A code past the root's table is in no pattern (nor is code 0): every match ends.
+        if symbol.code as usize >= self.root.len() || symbol.code == 0 {
+            return ROOT;
+        }
+        loop {
+            if let Some(next) = self.child(state, symbol) {
+                return next;
+            }
+            if state == ROOT {
+                return ROOT;
+            }
+            state = self.fail[state as usize];
+        }
+    }
+
+    fn ends_here(&self, state: StateId) -> bool {
+        self.ends[state as usize] < self.ends[state as usize + 1]
+    }
+
+    /// The patterns that end on reaching `state`, longest first, as `(tokens, pattern)`.
+    #[inline]
+    pub fn matches(&self, state: StateId) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let first = if self.ends_here(state) {
+            state
+        } else {
+            self.output[state as usize]
+        };
+        std::iter::successors((first != NONE).then_some(first), |&s| {
+            Some(self.output[s as usize]).filter(|&o| o != NONE)
+        })
+        .flat_map(|s| {
+            let (from, to) = (self.ends[s as usize], self.ends[s as usize + 1]);
+            let depth = self.depth[s as usize];
+            self.patterns[from as usize..to as usize]
+                .iter()
+                .map(move |&pattern| (depth, pattern))
+        })
+    }
+
+    /// The state a scan starts in.
+    pub fn start(&self) -> StateId {
+        ROOT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn symbols(codes: &[u32]) -> Vec<Symbol> {
+        codes.iter().map(|&code| Symbol { gap: 1, code }).collect()
+    }
+
+    /// Every `(first, last, pattern)` the automaton reports over `text`, in its order.
+    fn scan(automaton: &Automaton, text: &[Symbol]) -> Vec<(u32, u32, u32)> {
+        let mut state = automaton.start();
+        let mut found = Vec::new();
+        for (at, &symbol) in text.iter().enumerate() {
+            state = automaton.next(state, symbol);
+            let last = at as u32 + 1;
+            found.extend(
+                automaton
+                    .matches(state)
+                    .map(|(len, p)| (last - len, last, p)),
+            );
+        }
+        found
+    }
+
+    /// The same by brute force: at each end, longest first, then in pattern order.
+    fn naive(patterns: &[Vec<Symbol>], text: &[Symbol]) -> Vec<(u32, u32, u32)> {
+        let mut found = Vec::new();
+        for last in 1..=text.len() {
+            let mut here: Vec<(u32, u32, u32)> = Vec::new();
+            for (index, pattern) in patterns.iter().enumerate() {
+                let Some(first) = last.checked_sub(pattern.len()) else {
+                    continue;
+                };
+                let window = &text[first..last];
+                let same = !pattern.is_empty()
+                    && window[0].code == pattern[0].code
+                    && window[1..] == pattern[1..];
+                if same {
+                    here.push((first as u32, last as u32, index as u32));
+                }
+            }
+            here.sort_by_key(|&(first, _, index)| (first, index));
+            found.extend(here);
+        }
+        found
+    }
+
+    #[test]
+    fn overlapping_matches_longest_first() {
+        let patterns = [
+            symbols(&[1, 2, 3]),
+            symbols(&[2, 3]),
+            symbols(&[3]),
+            symbols(&[2]),
+        ];
+        let automaton = Automaton::new(patterns.clone());
+        let text = symbols(&[1, 2, 3, 4, 2, 3]);
+        assert_eq!(
+            scan(&automaton, &text),
+            vec![
+                (1, 2, 3),
+                (0, 3, 0),
+                (1, 3, 1),
+                (2, 3, 2),
+                (4, 5, 3),
+                (4, 6, 1),
+                (5, 6, 2)
+            ]
+        );
+        assert_eq!(scan(&automaton, &text), naive(&patterns, &text));
+    }
+
+    #[test]
+    fn the_first_gap_is_free_and_the_others_must_match() {
+        let pattern = vec![Symbol { gap: 1, code: 1 }, Symbol { gap: 1, code: 2 }];
+        let automaton = Automaton::new([pattern]);
+        let line_break = [Symbol { gap: 2, code: 1 }, Symbol { gap: 1, code: 2 }];
+        assert_eq!(scan(&automaton, &line_break), vec![(0, 2, 0)]);
+        let joined = [Symbol { gap: 2, code: 1 }, Symbol { gap: 0, code: 2 }];
+        assert!(scan(&automaton, &joined).is_empty());
+    }
+
+    #[test]
+    fn empty_and_repeated_patterns() {
+        let patterns = [vec![], symbols(&[5]), symbols(&[5])];
+        let automaton = Automaton::new(patterns.clone());
+        let text = symbols(&[0, 5, 9]);
+        assert_eq!(scan(&automaton, &text), vec![(1, 2, 1), (1, 2, 2)]);
+        assert_eq!(scan(&automaton, &text), naive(&patterns, &text));
+    }
+
+    #[test]
+    fn agrees_with_brute_force_on_random_text() {
+        // A small alphabet and many short patterns: failure chains several states deep.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut random = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let symbol = |random: &mut dyn FnMut(u64) -> u64| Symbol {
+            gap: random(3) as u8,
+            code: random(5) as u32,
+        };
+        for _ in 0..50 {
+            let patterns: Vec<Vec<Symbol>> = (0..random(12))
+                .map(|_| {
+                    (0..random(4))
+                        .map(|_| symbol(&mut random))
+                        .map(|s| Symbol {
+                            code: s.code + 1,
+                            ..s
+                        })
+                        .collect()
+                })
+                .collect();
+            let text: Vec<Symbol> = (0..200).map(|_| symbol(&mut random)).collect();
+            let automaton = Automaton::new(patterns.clone());
+            assert_eq!(scan(&automaton, &text), naive(&patterns, &text));
+        }
+    }
+}
