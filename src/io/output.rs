@@ -74,15 +74,18 @@ pub fn render(layout: Layout, id: &str, annotations: &Annotations) -> io::Result
 
 /// `rows` as CSV records or JSON lines.
 fn rows<T: Serialize>(format: Format, rows: impl Iterator<Item = T>) -> io::Result<Vec<u8>> {
-    // Most documents have no relations: no writer (and its 8 KB buffer) for nothing.
+    // Most documents have no relations: no writer (and its buffer) for nothing.
     let mut rows = rows.peekable();
     if rows.peek().is_none() {
         return Ok(Vec::new());
     }
     match format {
         Format::Csv => {
+            // The writer's buffer only batches writes into a `Vec`, and a new one is zeroed
+            // for every document: a few rows' worth, not the default 8 KB.
             let mut writer = csv::WriterBuilder::new()
                 .has_headers(false)
+                .buffer_capacity(1024)
                 .from_writer(Vec::new());
             for row in rows {
                 writer.serialize(row).map_err(io::Error::other)?;

@@ -240,9 +240,10 @@ impl<'a> State<'a> {
 
     /// Runs every phase of the pipeline's rules.
     pub fn run(&mut self) {
+        let mut starts = Vec::new();
         for step in &self.pipeline.rules().steps {
             match step {
-                Step::Phase(phase) => self.phase(phase),
+                Step::Phase(phase) => self.phase(phase, &mut starts),
                 Step::Drop {
                     label,
                     other,
@@ -252,7 +253,8 @@ impl<'a> State<'a> {
         }
     }
 
-    fn phase(&mut self, phase: &Phase) {
+    /// Runs `phase`; `starts` is room for the tokens it can start at.
+    fn phase(&mut self, phase: &Phase, starts: &mut Vec<u32>) {
         let rules = self.pipeline.rules();
         self.count_seen(&phase.seen);
         let mut found = Vec::new();
@@ -262,7 +264,8 @@ impl<'a> State<'a> {
         let mut candidates = Vec::new();
         let mut offered = vec![NONE; phase.rules.len()];
         let tokens = self.doc.tokens.len();
-        for start in phase.starts.positions(&self.token_bits[..tokens]) {
+        phase.starts.positions(&self.token_bits[..tokens], starts);
+        for &start in starts.iter() {
             self.candidates(phase, start, &mut offered, &mut candidates);
             for &index in &candidates {
                 let rule = &rules.rules[index as usize];

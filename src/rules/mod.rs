@@ -328,11 +328,15 @@ impl StartIndex {
     /// start at a few tokens in a hundred, so the bits are tested eight tokens at a time; within
     /// a chunk that has one, every token's position is written and kept by advancing past it,
     /// with no branch to mispredict in the phases that can start at every other token.
-    pub fn positions(&self, token_bits: &[u64]) -> Vec<u32> {
+    ///
+    /// The positions are left in `positions`, which every phase of a document reuses.
+    pub fn positions(&self, token_bits: &[u64], positions: &mut Vec<u32>) {
+        positions.clear();
         if !self.anywhere.is_empty() {
-            return (0..token_bits.len() as u32).collect();
+            positions.extend(0..token_bits.len() as u32);
+            return;
         }
-        let mut positions = vec![0; token_bits.len()];
+        positions.resize(token_bits.len(), 0);
         let mut kept = 0;
         let mut take = |first: usize, bits: &[u64]| {
             for (i, bits) in bits.iter().enumerate() {
@@ -349,7 +353,6 @@ impl StartIndex {
         }
         take(chunks.len() * 8, rest);
         positions.truncate(kept);
-        positions
     }
 }
 
