@@ -240,10 +240,9 @@ impl<'a> State<'a> {
 
     /// Runs every phase of the pipeline's rules.
     pub fn run(&mut self) {
-        let mut starts = Vec::new();
         for step in &self.pipeline.rules().steps {
             match step {
-                Step::Phase(phase) => self.phase(phase, &mut starts),
+                Step::Phase(phase) => self.phase(phase),
                 Step::Drop {
                     label,
                     other,
@@ -253,8 +252,7 @@ impl<'a> State<'a> {
         }
     }
 
-    /// Runs `phase`; `starts` is room for the tokens it can start at.
-    fn phase(&mut self, phase: &Phase, starts: &mut Vec<u32>) {
+    fn phase(&mut self, phase: &Phase) {
         let rules = self.pipeline.rules();
         self.count_seen(&phase.seen);
         let mut found = Vec::new();
@@ -264,8 +262,7 @@ impl<'a> State<'a> {
         let mut candidates = Vec::new();
         let mut offered = vec![NONE; phase.rules.len()];
         let tokens = self.doc.tokens.len();
-        phase.starts.positions(&self.token_bits[..tokens], starts);
-        for &start in starts.iter() {
+        for start in phase.starts.positions(&self.token_bits[..tokens]) {
             self.candidates(phase, start, &mut offered, &mut candidates);
             for &index in &candidates {
                 let rule = &rules.rules[index as usize];

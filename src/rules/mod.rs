@@ -324,35 +324,35 @@ impl StartIndex {
         index
     }
 
-    /// The tokens (by their bits) at which some rule of the phase can start. Most phases can
-    /// start at a few tokens in a hundred, so the bits are tested eight tokens at a time; within
-    /// a chunk that has one, every token's position is written and kept by advancing past it,
-    /// with no branch to mispredict in the phases that can start at every other token.
-    ///
-    /// The positions are left in `positions`, which every phase of a document reuses.
-    pub fn positions(&self, token_bits: &[u64], positions: &mut Vec<u32>) {
-        positions.clear();
-        if !self.anywhere.is_empty() {
-            positions.extend(0..token_bits.len() as u32);
-            return;
-        }
-        positions.resize(token_bits.len(), 0);
-        let mut kept = 0;
-        let mut take = |first: usize, bits: &[u64]| {
-            for (i, bits) in bits.iter().enumerate() {
-                // `kept` is at most the token's index: in bounds.
-                positions[kept] = (first + i) as u32;
-                kept += usize::from(bits & self.mask != 0);
-            }
-        };
+    /// The tokens (by their bits) at which some rule of the phase can start, in order. Most
+    /// phases can start at a few tokens in a hundred: eight tokens' bits are tested at once, and
+    /// only a chunk with a start has its tokens tested one by one, into a byte with a bit per
+    /// token that can start (no branches, nothing written to memory) whose set bits are read off.
+    pub fn positions<'b>(&'b self, token_bits: &'b [u64]) -> impl Iterator<Item = u32> + 'b {
+        let everywhere = !self.anywhere.is_empty();
         let (chunks, rest) = token_bits.as_chunks::<8>();
-        for (i, chunk) in chunks.iter().enumerate() {
-            if chunk.iter().fold(0, |any, bits| any | bits) & self.mask != 0 {
-                take(i * 8, chunk);
-            }
-        }
-        take(chunks.len() * 8, rest);
-        positions.truncate(kept);
+        let chunks = chunks.iter().map(|chunk| chunk.as_slice());
+        let chunks = chunks.chain(std::iter::once(rest));
+        chunks
+            .zip((0u32..).step_by(8))
+            .flat_map(move |(chunk, first)| {
+                let mut starts = if everywhere {
+                    u32::MAX.checked_shr(32 - chunk.len() as u32).unwrap_or(0)
+                } else if chunk.iter().fold(0, |any, bits| any | bits) & self.mask == 0 {
+                    0
+                } else {
+                    chunk.iter().enumerate().fold(0, |starts, (i, bits)| {
+                        starts | u32::from(bits & self.mask != 0) << i
+                    })
+                };
+                std::iter::from_fn(move || {
+                    (starts != 0).then(|| {
+                        let at = starts.trailing_zeros();
+                        starts &= starts - 1;
+                        first + at
+                    })
+                })
+            })
     }
 }
 
