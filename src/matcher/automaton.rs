@@ -14,6 +14,8 @@
 
 use rustc_hash::FxHashMap;
 
+use super::table::Table;
+
 /// A state of the automaton: an index into its per-state tables.
 type StateId = u32;
 
@@ -39,13 +41,14 @@ impl Symbol {
 }
 
 /// The compiled automaton.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(super) struct Automaton {
     /// The state after the root on each code: the first token of a pattern, whatever its gap.
     /// [`ROOT`] for a code no pattern starts with; codes past the end start none.
     root: Vec<StateId>,
-    /// Every other transition, keyed by [`Symbol::edge`].
-    edges: FxHashMap<u64, StateId>,
+    /// Every other transition, keyed by [`Symbol::edge`] (none leads back to the root, whose
+    /// id 0 is the table's "absent").
+    edges: Table,
     fail: Vec<StateId>,
     /// Tokens from the root to each state: the length of the patterns that end there.
     depth: Vec<u32>,
@@ -59,10 +62,10 @@ pub(super) struct Automaton {
 impl Automaton {
     /// The automaton of `patterns`, numbered in order; a pattern without symbols never matches.
     pub fn new<P: IntoIterator<Item = Symbol>>(patterns: impl IntoIterator<Item = P>) -> Automaton {
-        let mut automaton = Automaton {
-            depth: vec![0],
-            ..Automaton::default()
-        };
+        // The trie: the root's transitions by code, the others in a map while it grows.
+        let mut root: Vec<StateId> = Vec::new();
+        let mut edges: FxHashMap<u64, StateId> = FxHashMap::default();
+        let mut depth = vec![0];
         // (state, pattern) for each pattern's last state, and each state's parent and symbol.
         let mut ends: Vec<(StateId, u32)> = Vec::new();
         let mut parents: Vec<(StateId, Symbol)> = vec![(NONE, Symbol { gap: 0, code: 0 })];
@@ -71,38 +74,46 @@ impl Automaton {
             let mut state = ROOT;
             for symbol in pattern {
                 largest_code = largest_code.max(symbol.code);
-                state = automaton.child(state, symbol).unwrap_or_else(|| {
-                    let new = parents.len() as StateId;
+                let next = parents.len() as StateId;
+                let child = if state == ROOT {
+                    crate::rules::at_grown(&mut root, symbol.code as usize, ROOT)
+                } else {
+                    edges.entry(symbol.edge(state)).or_insert(ROOT)
+                };
+                if *child == ROOT {
+                    *child = next;
                     parents.push((state, symbol));
-                    automaton.depth.push(automaton.depth[state as usize] + 1);
-                    if state == ROOT {
-                        *crate::rules::at_grown(&mut automaton.root, symbol.code as usize, ROOT) =
-                            new;
-                    } else {
-                        automaton.edges.insert(symbol.edge(state), new);
-                    }
-                    new
-                });
+                    depth.push(depth[state as usize] + 1);
+                }
+                state = *child;
             }
             if state != ROOT {
                 ends.push((state, index as u32));
             }
         }
         // The root's table covers every code of a pattern: past it, a code is in none.
-        if automaton.root.len() <= largest_code as usize {
-            automaton.root.resize(largest_code as usize + 1, ROOT);
+        if root.len() <= largest_code as usize {
+            root.resize(largest_code as usize + 1, ROOT);
         }
         let states = parents.len();
         // Patterns by the state they end at, each state's in pattern order.
         ends.sort_by_key(|&(state, _)| state);
-        automaton.ends = vec![0; states + 1];
+        let mut end_starts = vec![0; states + 1];
         for &(state, _) in &ends {
-            automaton.ends[state as usize + 1] += 1;
+            end_starts[state as usize + 1] += 1;
         }
         for s in 0..states {
-            automaton.ends[s + 1] += automaton.ends[s];
+            end_starts[s + 1] += end_starts[s];
         }
-        automaton.patterns = ends.into_iter().map(|(_, pattern)| pattern).collect();
+        let mut automaton = Automaton {
+            root,
+            edges: Table::new(edges.into_iter()),
+            fail: Vec::new(),
+            depth,
+            ends: end_starts,
+            patterns: ends.into_iter().map(|(_, pattern)| pattern).collect(),
+            output: Vec::new(),
+        };
         automaton.link(&parents);
         automaton
     }
@@ -140,7 +151,7 @@ impl Automaton {
                 .copied()
                 .filter(|&s| s != ROOT)
         } else {
-            self.edges.get(&symbol.edge(state)).copied()
+            Some(self.edges.get(symbol.edge(state))).filter(|&s| s != ROOT)
         }
     }
 

@@ -14,6 +14,7 @@
 //! every candidate.
 
 mod automaton;
+mod table;
 
 use std::collections::hash_map;
 
@@ -25,6 +26,7 @@ use crate::gazetteer::Gazetteer;
 use crate::label::{Label, Labels};
 use crate::text::{Normalized, Token};
 use automaton::{Automaton, Symbol};
+use table::Table;
 
 /// The entries that share one normalised key, grouped by kind.
 #[derive(Debug, Clone)]
@@ -194,8 +196,9 @@ fn gap(text: &[u8], previous_end: Option<usize>, token: &Token) -> u8 {
 /// key nor a word.
 #[derive(Debug, Clone)]
 struct Codes {
-    /// Tokens of up to eight bytes, nearly every Vietnamese syllable.
-    short: ShortCodes,
+    /// Tokens of up to eight bytes (nearly every Vietnamese syllable), keyed by their bytes read
+    /// as one integer ([`short_key`]).
+    short: Table,
     /// Longer tokens.
     long: FxHashMap<Box<[u8]>, u32>,
 }
@@ -220,7 +223,11 @@ impl Codes {
             .into_iter()
             .partition(|(token, _)| token.len() <= SHORT_TOKEN);
         Some(Codes {
-            short: ShortCodes::new(&short),
+            short: Table::new(
+                short
+                    .iter()
+                    .map(|&(token, code)| (short_key(token.as_bytes(), 0..token.len()), code)),
+            ),
             long: long
                 .into_iter()
                 .map(|(token, code)| (Box::from(token.as_bytes()), code))
@@ -258,61 +265,14 @@ impl Codes {
 /// Codes fit in the 30 bits [`Symbol`] gives them.
 const MAX_CODES: usize = 1 << 30;
 
-/// The most bytes a token of [`ShortCodes`] has.
+/// The most bytes a token of [`Codes::short`] has.
 const SHORT_TOKEN: usize = 8;
 
-/// Codes of short tokens, keyed by the token's bytes read as one integer and its length, in an
-/// open-addressing table at most half full: a lookup is a multiply and a compare or two, where
-/// a string map hashes the bytes and calls memcmp. It is the one lookup made for every token of
-/// every document.
-#[derive(Debug, Clone)]
-struct ShortCodes {
-    /// `(bytes, length, code)`; code 0 marks an empty slot.
-    slots: Vec<(u64, u32, u32)>,
-    mask: usize,
-}
-
-impl ShortCodes {
-    fn new(tokens: &[(&str, u32)]) -> ShortCodes {
-        let size = (tokens.len() * 2).next_power_of_two().max(16);
-        let mut table = ShortCodes {
-            slots: vec![(0, 0, 0); size],
-            mask: size - 1,
-        };
-        for &(token, code) in tokens {
-            let key = short_key(token.as_bytes(), 0..token.len());
-            let at = table.slot(key);
-            table.slots[at] = (key.0, key.1, code);
-        }
-        table
-    }
-
-    /// The slot of the token with these bytes and length: its own, or the empty one where it
-    /// would go.
-    #[inline]
-    fn slot(&self, (bytes, len): (u64, u32)) -> usize {
-        let home = (bytes ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-        let mut at = home as usize & self.mask;
-        loop {
-            match self.slots[at] {
-                (_, _, 0) => return at,
-                (b, l, _) if b == bytes && l == len => return at,
-                _ => at = (at + 1) & self.mask,
-            }
-        }
-    }
-
-    /// The code of the token with these bytes and length, or 0.
-    #[inline]
-    fn get(&self, key: (u64, u32)) -> u32 {
-        self.slots[self.slot(key)].2
-    }
-}
-
 /// The bytes at `range` of `text`, at most [`SHORT_TOKEN`] of them, as one integer (the bytes
-/// past the token are zero), and their length.
+/// past the token are zero). Tokens have no NUL byte (normalisation makes control characters
+/// spaces), so the integer says the token's length too.
 #[inline]
-fn short_key(text: &[u8], range: std::ops::Range<usize>) -> (u64, u32) {
+fn short_key(text: &[u8], range: std::ops::Range<usize>) -> u64 {
     let len = range.len();
     // One unaligned load where the text goes on for eight bytes, masked to the token.
     let bytes = match text.get(range.start..range.start + SHORT_TOKEN) {
@@ -327,7 +287,7 @@ fn short_key(text: &[u8], range: std::ops::Range<usize>) -> (u64, u32) {
     let mask = u64::MAX
         .checked_shr(8 * (SHORT_TOKEN - len) as u32)
         .unwrap_or(0);
-    (bytes & mask, len as u32)
+    bytes & mask
 }
 
 #[cfg(test)]
