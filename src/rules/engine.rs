@@ -404,20 +404,25 @@ impl<'a> State<'a> {
                 ((first + 1).saturating_sub(reach), last - 1)
             }
         };
-        (from..=to).any(|pos| {
-            self.starting_at(pos).any(|id| {
-                let a = &self.annotations[id as usize];
-                let same = (a.first, a.last) == (first, last);
-                a.alive
-                    && a.label == label
-                    && match around {
-                        Around::Contains => a.first <= first && last <= a.last,
-                        Around::StrictlyContains => a.first <= first && last <= a.last && !same,
-                        Around::Overlaps => first < a.last && a.first < last,
-                        Around::OverlapsOther => first < a.last && a.first < last && !same,
-                    }
+        // A token where no annotation of the label ever started (its bit, see `add`) is passed
+        // over without walking its annotations.
+        let bit = label_bit(label);
+        (from..=to)
+            .filter(|&pos| self.token_bits[pos as usize] & bit != 0)
+            .any(|pos| {
+                self.starting_at(pos).any(|id| {
+                    let a = &self.annotations[id as usize];
+                    let same = (a.first, a.last) == (first, last);
+                    a.alive
+                        && a.label == label
+                        && match around {
+                            Around::Contains => a.first <= first && last <= a.last,
+                            Around::StrictlyContains => a.first <= first && last <= a.last && !same,
+                            Around::Overlaps => first < a.last && a.first < last,
+                            Around::OverlapsOther => first < a.last && a.first < last && !same,
+                        }
+                })
             })
-        })
     }
 
     /// Where the longest match of `root` at `start` ends, if it matches; its captures are left
