@@ -906,6 +906,7 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::{any, prop, prop_oneof, Strategy};
 
     #[test]
     fn folds_case_tone_placement_and_spaces() {
@@ -1119,6 +1120,112 @@ mod tests {
             assert_eq!(is_nfc_alone(c), nfc, "{c:?}");
             let s = format!("a{c}");
             assert_eq!(mark_at(&s, 1), is_mark(c), "{c:?}");
+        }
+    }
+
+    /// `original` normalised by the general path alone, a cluster at a time.
+    fn through_general_path(original: &str, lowercase: bool) -> Normalized {
+        let mut builder = Builder::new(lowercase, true);
+        builder.out.original_bytes = code_point_offsets(original);
+        let (mut rest, mut index) = (original, 0);
+        while !rest.is_empty() {
+            rest = builder.push_cluster(rest, &mut index);
+        }
+        builder.finish()
+    }
+
+    /// Asserts that the fast paths normalise `original` exactly as the general path does: text,
+    /// tokens and the map back to the original, lower-cased and not.
+    fn assert_fast_path_agrees(original: &str) {
+        for lowercase in [true, false] {
+            let mut builder = Builder::new(lowercase, true);
+            builder.feed(original);
+            let fast = builder.finish();
+            let general = through_general_path(original, lowercase);
+            assert_eq!(fast.text, general.text, "{original:?}");
+            assert_eq!(fast.tokens, general.tokens, "{original:?}");
+            assert_eq!(fast.origin, general.origin, "{original:?}");
+            assert_eq!(fast.original_bytes, general.original_bytes, "{original:?}");
+        }
+    }
+
+    #[test]
+    fn fast_path_agrees_with_general_path_on_tricky_text() {
+        let nfd: String = "Nguyễn Văn Thuý".nfd().collect();
+        let rows = [
+            "Uỷ ban nhân dân xã Hoà An, THUÝ Khoẻ.",
+            &nfd,
+            "ĐẢNG Cộng sản ViỆt Nam: HĐND&UBND",
+            "a\u{a0}b  c \n d\r\n\ne",
+            " leading, trailing ",
+            "a\u{301}, \u{301}b ,\u{301} x.\u{300}",
+            "e\u{302}\u{303} Hoa\u{300} u\u{309}y",
+            "12ab AB12 3.5 x2 Ă ă Ư ư Ơ ơ Đ đ",
+            "quý Quý QUÝ thuý oà oạ uỷ",
+            "mid-word ThànhPhố HồChíMinh aBc",
+            "İstanbul ẞ ǅ Ωmega \u{1f600} 中文",
+            "ends mid-wor",
+            "ends on a capital Ấ",
+            "ends on a mark ạ\u{301}",
+            "xoà",
+            "oà",
+            "à",
+            "&",
+            "",
+        ];
+        for row in rows {
+            assert_fast_path_agrees(row);
+        }
+    }
+
+    /// A piece of text for the property test: Vietnamese words in their spellings, separators
+    /// and the characters that send text off the fast path.
+    fn piece() -> impl Strategy<Value = String> {
+        const WORDS: &[&str] = &[
+            "Uỷ", "ban", "Hoà", "HOÀ", "khoẻ", "Thuý", "quý", "Nguyễn", "ĐẢNG", "người", "Việt",
+            "a", "A", "oà", "uỷ", "o", "u", "12", "x2", "ệ", "Ữ", "đ", "ăn", "ƯỚC", "İ", "ǅ",
+        ];
+        let word = (prop::sample::select(WORDS), 0..3u8).prop_map(|(w, form)| match form {
+            0 => w.to_string(),
+            1 => w.nfd().collect(),
+            _ => w.to_uppercase(),
+        });
+        const SEPARATORS: &[&str] = &[
+            " ",
+            " ",
+            "  ",
+            "\u{a0}",
+            "\n",
+            "\r\n",
+            ",",
+            ".",
+            "&",
+            "-",
+            "–",
+            "“",
+            "\u{300}",
+            "\u{301}",
+            "\u{323}",
+            "\u{200b}",
+            "\t",
+            "(",
+            "\u{1f600}",
+        ];
+        let separator = prop::sample::select(SEPARATORS).prop_map(str::to_string);
+        prop_oneof![4 => word, 3 => separator, 1 => any::<char>().prop_map(String::from)]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2000,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        #[test]
+        fn fast_path_agrees_with_general_path(
+            pieces in proptest::collection::vec(piece(), 0..24)
+        ) {
+            assert_fast_path_agrees(&pieces.concat());
         }
     }
 
