@@ -334,19 +334,6 @@ struct Uncopied {
     capitals: usize,
 }
 
-/// A word's token before any of its characters are counted.
-fn word_token(start: u32, capitalised: bool, line_start: bool) -> Token {
-    Token {
-        start,
-        end: start,
-        kind: TokenKind::Number,
-        capitalised,
-        all_upper: true,
-        letters: 0,
-        line_start,
-    }
-}
-
 /// Whether the word that ends at byte `end` of `bytes` may need its tone moved by [`retone`]:
 /// its last letter is not ASCII and follows `o` or `u`, or what it follows is not in `bytes`.
 fn may_retone(bytes: &[u8], end: usize) -> bool {
@@ -500,7 +487,16 @@ impl Builder {
             track,
             out: Normalized::default(),
             pending_space: None,
-            word: word_token(0, false, false),
+            // Replaced when the first word opens.
+            word: Token {
+                start: 0,
+                end: 0,
+                kind: TokenKind::Number,
+                capitalised: false,
+                all_upper: false,
+                letters: 0,
+                line_start: false,
+            },
             word_open: false,
             line_start: true,
         }
@@ -593,6 +589,7 @@ impl Builder {
     }
 
     /// Ends the open word, which ends at byte `end` of the stretch `rest`.
+    #[inline]
     fn end_word_in_stretch(
         &mut self,
         rest: &str,
@@ -601,19 +598,51 @@ impl Builder {
         index: &mut u32,
     ) {
         if end == 0 || may_retone(rest.as_bytes(), end) {
-            // Retoning works on the text, so the word must be in it.
-            self.copy_verbatim(rest, uncopied, end, index);
-            self.close_word();
+            self.close_word_in_text(rest, end, uncopied, index);
         } else {
             self.push_word();
         }
     }
 
-    /// Extends the word being built (opened at `start` if there is none) to byte `end`, with
-    /// `letters` more letters, `upper_letters` of them upper case.
+    /// Ends the open word, which ends at byte `end` of the stretch `rest`, through the text:
+    /// retoning works on the text, so the word must be in it.
+    #[cold]
+    #[inline(never)]
+    fn close_word_in_text(
+        &mut self,
+        rest: &str,
+        end: usize,
+        uncopied: &mut Uncopied,
+        index: &mut u32,
+    ) {
+        self.copy_verbatim(rest, uncopied, end, index);
+        self.close_word();
+    }
+
+    /// Extends the word being built (opened at `start` if there is none, `capitalised` if its
+    /// first letter is upper case) to byte `end`, with `letters` more letters, `upper` of them
+    /// upper case.
     #[inline]
     fn grow_word(&mut self, start: u32, end: u32, capitalised: bool, letters: usize, upper: usize) {
-        let word = self.open_word(start, capitalised);
+        if !self.word_open {
+            // Made whole, which is cheaper than made empty and then grown.
+            self.word_open = true;
+            self.word = Token {
+                start,
+                end,
+                kind: if letters > 0 {
+                    TokenKind::Word
+                } else {
+                    TokenKind::Number
+                },
+                capitalised,
+                all_upper: upper == letters,
+                letters: u8::try_from(letters).unwrap_or(u8::MAX),
+                line_start: std::mem::take(&mut self.line_start),
+            };
+            return;
+        }
+        let word = &mut self.word;
         word.end = end;
         if letters > 0 {
             word.letters = word
@@ -793,17 +822,6 @@ impl Builder {
         let end = self.out.text.len() as u32;
         let letters = usize::from(letter);
         self.grow_word(start, end, upper, letters, letters & usize::from(upper));
-    }
-
-    /// The word being built, started at `start` if there is none; `upper` is whether the
-    /// original's first character is upper case.
-    #[inline]
-    fn open_word(&mut self, start: u32, upper: bool) -> &mut Token {
-        if !self.word_open {
-            self.word_open = true;
-            self.word = word_token(start, upper, std::mem::take(&mut self.line_start));
-        }
-        &mut self.word
     }
 
     /// Ends the current word as it is.
