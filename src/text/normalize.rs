@@ -349,26 +349,6 @@ fn may_retone(bytes: &[u8], end: usize) -> bool {
     }
 }
 
-/// The byte offset of each code point of `s`.
-fn code_point_offsets(s: &str) -> Vec<u32> {
-    let bytes = s.as_bytes();
-    let mut offsets = Vec::with_capacity(bytes.len() + CHUNK);
-    let mut chunks = bytes.chunks_exact(CHUNK);
-    for (chunk, offset) in chunks.by_ref().zip((0..).step_by(CHUNK)) {
-        let starts = starts_mask(chunk);
-        // All of a chunk's slots are written, and those past its code points dropped.
-        let kept = offsets.len() + starts.count_ones() as usize;
-        let positions = START_POSITIONS[usize::from(starts)];
-        offsets.extend(positions.map(|at| offset + at));
-        offsets.truncate(kept);
-    }
-    let tail = bytes.len() - chunks.remainder().len();
-    let starts = chunks.remainder().iter().enumerate();
-    let starts = starts.filter(|&(_, &b)| is_char_start(b));
-    offsets.extend(starts.map(|(offset, _)| (tail + offset) as u32));
-    offsets
-}
-
 /// Bytes handled at a time by the offset maps, which are written branch-free from masks of
 /// where code points start: branching on each byte mispredicts on every non-ASCII letter.
 const CHUNK: usize = 8;
@@ -504,14 +484,11 @@ impl Builder {
 
     fn feed(&mut self, original: &str) {
         self.reserve(original.len());
-        if self.track {
-            self.out.original_bytes = code_point_offsets(original);
-        }
         let mut rest = original;
-        let mut index: u32 = 0;
         while !rest.is_empty() {
-            rest = match self.push_stretch(rest, &mut index) {
-                0 => self.push_cluster(rest, &mut index),
+            let at = original.len() - rest.len();
+            rest = match self.push_stretch(rest, at) {
+                0 => self.push_cluster(rest, at),
                 len => rest.get(len..).unwrap_or_default(),
             };
         }
@@ -522,6 +499,8 @@ impl Builder {
         self.out.text.reserve(len);
         if self.track {
             self.out.origin.reserve(len);
+            // A chunk's slots are written before those past its code points are dropped.
+            self.out.original_bytes.reserve(len + CHUNK);
             self.out.tokens.reserve(len / 4);
         }
     }
@@ -533,7 +512,7 @@ impl Builder {
     /// This is most of any text, so it is done in bulk: tokens are made a run at a time, from
     /// offsets in the original (the normalised text of a stretch is as long), and the text and
     /// its offset map are written a stretch at a time.
-    fn push_stretch(&mut self, rest: &str, index: &mut u32) -> usize {
+    fn push_stretch(&mut self, rest: &str, at: usize) -> usize {
         let bytes = rest.as_bytes();
         if !bytes.first().is_some_and(|&b| may_start_stretch(b)) {
             return 0;
@@ -553,7 +532,7 @@ impl Builder {
                 self.flush_space();
             }
             if (spaced || punct) && self.word_open {
-                self.end_word_in_stretch(rest, end, &mut uncopied, index);
+                self.end_word_in_stretch(rest, at, end, &mut uncopied);
             }
             let start = (self.out.text.len() + from - uncopied.from) as u32;
             if punct {
@@ -573,12 +552,12 @@ impl Builder {
             uncopied.capitals += run.upper_letters - run.non_ascii_capitals;
             if run.non_ascii_capitals > 0 && self.lowercase {
                 // Rare enough to copy what comes before and lower-case the run on its own.
-                self.copy_verbatim(rest, &mut uncopied, from, index);
-                self.push_lowered(rest.get(from..end).unwrap_or_default(), index);
+                self.copy_verbatim(rest, at, &mut uncopied, from);
+                self.push_lowered(rest.get(from..end).unwrap_or_default(), at + from);
                 uncopied.from = end;
             }
         }
-        self.copy_verbatim(rest, &mut uncopied, end, index);
+        self.copy_verbatim(rest, at, &mut uncopied, end);
         end
     }
 
@@ -588,17 +567,12 @@ impl Builder {
         end > 0 || self.word_open || (self.pending_space.is_none() && !self.out.text.is_empty())
     }
 
-    /// Ends the open word, which ends at byte `end` of the stretch `rest`.
+    /// Ends the open word, which ends at byte `end` of the stretch `rest` (at byte `at` of the
+    /// original).
     #[inline]
-    fn end_word_in_stretch(
-        &mut self,
-        rest: &str,
-        end: usize,
-        uncopied: &mut Uncopied,
-        index: &mut u32,
-    ) {
+    fn end_word_in_stretch(&mut self, rest: &str, at: usize, end: usize, uncopied: &mut Uncopied) {
         if end == 0 || may_retone(rest.as_bytes(), end) {
-            self.close_word_in_text(rest, end, uncopied, index);
+            self.close_word_in_text(rest, at, end, uncopied);
         } else {
             self.push_word();
         }
@@ -608,14 +582,8 @@ impl Builder {
     /// retoning works on the text, so the word must be in it.
     #[cold]
     #[inline(never)]
-    fn close_word_in_text(
-        &mut self,
-        rest: &str,
-        end: usize,
-        uncopied: &mut Uncopied,
-        index: &mut u32,
-    ) {
-        self.copy_verbatim(rest, uncopied, end, index);
+    fn close_word_in_text(&mut self, rest: &str, at: usize, end: usize, uncopied: &mut Uncopied) {
+        self.copy_verbatim(rest, at, uncopied, end);
         self.close_word();
     }
 
@@ -653,19 +621,20 @@ impl Builder {
         }
     }
 
-    /// Copies the stretch `rest` into the text from `uncopied` up to byte `to`.
-    fn copy_verbatim(&mut self, rest: &str, uncopied: &mut Uncopied, to: usize, index: &mut u32) {
+    /// Copies the stretch `rest`, at byte `at` of the original, into the text from `uncopied` up
+    /// to byte `to`.
+    fn copy_verbatim(&mut self, rest: &str, at: usize, uncopied: &mut Uncopied, to: usize) {
         let text = rest.get(uncopied.from..to).unwrap_or_default();
-        self.push_verbatim(text, index, uncopied.capitals);
+        self.push_verbatim(text, at + uncopied.from, uncopied.capitals);
         *uncopied = Uncopied {
             from: to,
             capitals: 0,
         };
     }
 
-    /// Pushes `text` from the original, from code point `index` on, with its offset map; its
-    /// upper-case letters, `capitals` of them, are ASCII.
-    fn push_verbatim(&mut self, text: &str, index: &mut u32, capitals: usize) {
+    /// Pushes `text`, at byte `at` of the original, with its offset map; its upper-case letters,
+    /// `capitals` of them, are ASCII.
+    fn push_verbatim(&mut self, text: &str, at: usize, capitals: usize) {
         let start = self.out.text.len();
         self.out.text.push_str(text);
         if self.lowercase && capitals > 0 {
@@ -673,63 +642,67 @@ impl Builder {
                 pushed.make_ascii_lowercase();
             }
         }
-        self.map_verbatim(start, index);
+        self.map_verbatim(at, text.len());
     }
 
-    /// Pushes `text` from the original, from code point `index` on, lower-cased as letters of
-    /// [`latin_case`], with its offset map.
-    fn push_lowered(&mut self, text: &str, index: &mut u32) {
-        let start = self.out.text.len();
+    /// Pushes `text`, at byte `at` of the original, lower-cased as letters of [`latin_case`],
+    /// with its offset map.
+    fn push_lowered(&mut self, text: &str, at: usize) {
         for c in text.chars() {
             self.out
                 .text
                 .push(latin_case(c).map_or(c, |(lower, _)| lower));
         }
-        self.map_verbatim(start, index);
+        self.map_verbatim(at, text.len());
     }
 
-    /// Writes the offset map of the text from byte `start` on, from code point `index` on in the
-    /// original. Every character is the next code point of the original, of the same length, so
-    /// every byte maps to the code point it is part of.
-    fn map_verbatim(&mut self, start: usize, index: &mut u32) {
-        let pushed = self.out.text.as_bytes().get(start..).unwrap_or_default();
-        let mut next = *index;
-        if self.track {
-            let mut chunks = pushed.chunks_exact(CHUNK);
-            for chunk in chunks.by_ref() {
-                let starts = starts_mask(chunk);
-                let up_to = STARTS_UP_TO[usize::from(starts)];
-                // `next` counts the code points started before; the text starts one.
-                let map = up_to.map(|n| next + n - 1);
-                self.out.origin.extend(map);
-                next += starts.count_ones();
-            }
-            self.out.origin.extend(chunks.remainder().iter().map(|&b| {
-                next += u32::from(is_char_start(b));
-                next - 1
-            }));
-        } else {
-            next += pushed.iter().filter(|&&b| is_char_start(b)).count() as u32;
+    /// Writes the offset maps of the last `len` bytes written, which are bytes `at..at + len` of
+    /// the original (or characters of the same lengths in their place): each byte maps to the
+    /// code point it is part of, and each code point to its byte.
+    fn map_verbatim(&mut self, at: usize, len: usize) {
+        if !self.track {
+            return;
         }
-        *index = next;
+        let text = self.out.text.as_bytes();
+        let pushed = text.get(text.len() - len..).unwrap_or_default();
+        let (origin, original_bytes) = (&mut self.out.origin, &mut self.out.original_bytes);
+        let mut chunks = pushed.chunks_exact(CHUNK);
+        for (chunk, offset) in chunks.by_ref().zip((at as u32..).step_by(CHUNK)) {
+            let starts = usize::from(starts_mask(chunk));
+            let up_to = STARTS_UP_TO[starts];
+            // The code points started before; the chunk's first byte starts one or continues the
+            // last of them.
+            let before = original_bytes.len() as u32;
+            origin.extend_from_slice(&up_to.map(|n| before + n - 1));
+            // All of a chunk's slots are written, and those past its code points dropped.
+            original_bytes.extend_from_slice(&START_POSITIONS[starts].map(|p| offset + p));
+            original_bytes.truncate((before + up_to[CHUNK - 1]) as usize);
+        }
+        let tail = at + pushed.len() - chunks.remainder().len();
+        for (offset, &b) in chunks.remainder().iter().enumerate() {
+            if is_char_start(b) {
+                original_bytes.push((tail + offset) as u32);
+            }
+            origin.push(original_bytes.len() as u32 - 1);
+        }
     }
 
     /// Pushes the cluster at the start of `rest`, a character and the combining marks after it,
     /// every character it normalises to mapped to its first code point. Returns what follows.
-    fn push_cluster<'a>(&mut self, rest: &'a str, index: &mut u32) -> &'a str {
+    fn push_cluster<'a>(&mut self, rest: &'a str, at: usize) -> &'a str {
         let mut chars = rest.chars();
         let Some(base) = chars.next() else {
             return rest;
         };
-        let origin = *index;
-        *index += 1;
+        let origin = self.out.original_bytes.len() as u32;
+        self.map_code_point(at);
         let mut len = base.len_utf8();
         if !mark_at(rest, len) {
             self.push_char(base, origin);
             return chars.as_str();
         }
         for mark in chars.take_while(|&m| is_mark(m)) {
-            *index += 1;
+            self.map_code_point(at + len);
             len += mark.len_utf8();
         }
         let (cluster, rest) = rest.split_at(len);
@@ -737,6 +710,13 @@ impl Builder {
             self.push_original(c, origin);
         }
         rest
+    }
+
+    /// Records that the original's next code point starts at its byte `at`.
+    fn map_code_point(&mut self, at: usize) {
+        if self.track {
+            self.out.original_bytes.push(at as u32);
+        }
     }
 
     /// Pushes a character that is a cluster of its own.
@@ -1141,13 +1121,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn offset_maps_match_char_indices() {
+        let pieces = ["a", "ệ", "đ", "😀", "中", " ", "ữ"];
+        for len in 0..40 {
+            let s: String = (0..len)
+                .map(|i| pieces[(i * 5 + len) % pieces.len()])
+                .collect();
+            let n = Normalized::new(&s);
+            let want: Vec<u32> = s.char_indices().map(|(i, _)| i as u32).collect();
+            assert_eq!(n.original_bytes, want, "{s:?}");
+            // Text that normalises to itself maps each byte to the character it is part of.
+            if !s.starts_with(' ') {
+                assert_eq!(n.text, s.trim_end(), "{s:?}");
+                let want: Vec<u32> = (s.chars().enumerate())
+                    .flat_map(|(i, c)| std::iter::repeat_n(i as u32, c.len_utf8()))
+                    .take(n.text.len())
+                    .collect();
+                assert_eq!(n.origin, want, "{s:?}");
+            }
+        }
+    }
+
     /// `original` normalised by the general path alone, a cluster at a time.
     fn through_general_path(original: &str, lowercase: bool) -> Normalized {
         let mut builder = Builder::new(lowercase, true);
-        builder.out.original_bytes = code_point_offsets(original);
-        let (mut rest, mut index) = (original, 0);
+        let mut rest = original;
         while !rest.is_empty() {
-            rest = builder.push_cluster(rest, &mut index);
+            rest = builder.push_cluster(rest, original.len() - rest.len());
         }
         builder.finish()
     }
@@ -1244,18 +1245,6 @@ mod tests {
             pieces in proptest::collection::vec(piece(), 0..24)
         ) {
             assert_fast_path_agrees(&pieces.concat());
-        }
-    }
-
-    #[test]
-    fn code_point_offsets_match_char_indices() {
-        let pieces = ["a", "ệ", "đ", "😀", "中", " ", "Ữ"];
-        for len in 0..40 {
-            let s: String = (0..len)
-                .map(|i| pieces[(i * 5 + len) % pieces.len()])
-                .collect();
-            let want: Vec<u32> = s.char_indices().map(|(i, _)| i as u32).collect();
-            assert_eq!(code_point_offsets(&s), want, "{s:?}");
         }
     }
 }
