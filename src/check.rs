@@ -246,7 +246,7 @@ fn entry_problems(entry: &Entry, earlier: &[&Entry], labels: &Labels) -> Vec<(Se
 
     let mut reported: Vec<&str> = Vec::new();
     for e in earlier.iter().filter(|e| conflicting(&e.kind, &entry.kind)) {
-        if reported.contains(&e.kind.as_str()) {
+        if reported.contains(&&*e.kind) {
             continue;
         }
         reported.push(&e.kind);
@@ -299,12 +299,12 @@ fn differences(there: &Entry, here: &Entry) -> String {
         let mut fields: Vec<(String, String)> = e
             .attrs
             .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         fields.extend(
             e.canonical
                 .iter()
-                .map(|c| ("canonical".to_string(), c.clone())),
+                .map(|c| ("canonical".to_string(), c.to_string())),
         );
         fields
     };

@@ -339,7 +339,9 @@ impl Pipeline {
                         role.first <= loc.first && loc.last <= role.last
                     })
                     .map(|(i, &l)| match &resolutions[i] {
-                        Resolution::Unit { unit, .. } => self.places.units[*unit].canonical.clone(),
+                        Resolution::Unit { unit, .. } => {
+                            self.places.units[*unit].canonical.to_string()
+                        }
                         _ => original(l),
                     })
                     .unwrap_or_default();
@@ -379,13 +381,13 @@ impl Pipeline {
                     ("became", &u.became),
                 ] {
                     if !v.is_empty() {
-                        detail.push((k.into(), v.clone()));
+                        detail.push((k.into(), v.to_string()));
                     }
                 }
                 if *fuzzy {
                     detail.push(("fuzzy".into(), "yes".into()));
                 }
-                *canonical = u.canonical.clone();
+                *canonical = u.canonical.to_string();
             }
             Resolution::Ambiguous(units) => {
                 let codes: Vec<String> = units

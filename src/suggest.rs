@@ -145,7 +145,7 @@ impl Tally {
         let known: HashSet<(&str, &str)> = gazetteer
             .entries
             .iter()
-            .map(|e| (e.key.as_str(), e.kind.as_str()))
+            .map(|e| (e.key.as_str(), &*e.kind))
             .collect();
         let ranks: HashMap<&str, &str> = gazetteer
             .entries

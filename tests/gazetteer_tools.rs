@@ -319,7 +319,7 @@ fn suggest_writes_a_gazetteer_that_loads_and_closes_the_loop() {
         .expect("Tây Kênh is proposed");
     assert_eq!(
         (
-            tay_kenh.kind.as_str(),
+            &*tay_kenh.kind,
             tay_kenh.attr("level"),
             tay_kenh.attr("rank")
         ),

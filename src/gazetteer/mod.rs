@@ -4,6 +4,7 @@
 //! order; a user line `surface<TAB>-kind` takes back an entry loaded before it. The format is
 //! documented in `gazetteers/README.md`.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -25,19 +26,23 @@ impl std::fmt::Display for Origin {
     }
 }
 
+/// A cell of a gazetteer file: borrowed from the binary for the built-in files, which are most
+/// of the entries (so start-up allocates nothing per cell), copied for a user's files.
+pub type Cell = Cow<'static, str>;
+
 /// One gazetteer line.
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// As written in the file.
-    pub surface: String,
+    pub surface: Cell,
     /// The normalised form it is matched under.
     pub key: String,
-    pub kind: String,
+    pub kind: Cell,
     /// The full form, when it differs from the surface (`UBND` → `Ủy ban nhân dân`).
-    pub canonical: Option<String>,
+    pub canonical: Option<Cell>,
     /// Every other column: `(name, value)`, non-empty values only. Column names are shared by
     /// the entries of a file (one allocation per column, not per cell).
-    pub attrs: Vec<(Arc<str>, String)>,
+    pub attrs: Vec<(Arc<str>, Cell)>,
     pub origin: Origin,
 }
 
@@ -47,7 +52,7 @@ impl Entry {
         self.attrs
             .iter()
             .find(|(k, _)| **k == *name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| &**v)
     }
 }
 
@@ -63,7 +68,7 @@ impl Gazetteer {
         // The files are parsed in parallel, then applied in load order.
         let files: Vec<Parsed> = crate::embedded::GAZETTEERS
             .par_iter()
-            .map(|(name, text)| Parsed::new(name, text))
+            .map(|(name, text)| Parsed::new(name, text, Cow::Borrowed))
             .collect();
         let mut gazetteer = Gazetteer::default();
         gazetteer
@@ -95,7 +100,7 @@ impl Gazetteer {
     /// On an error, the lines before the failing one stay loaded (`gazetteer check` resumes
     /// after it).
     pub fn add_text(&mut self, name: &str, text: &str) -> Result<(), Error> {
-        self.apply(Parsed::new(name, text))
+        self.apply(Parsed::new(name, text, |cell| Cow::Owned(cell.to_owned())))
     }
 
     /// Applies a parsed file's lines in order, then its error if parsing stopped at one.
@@ -165,9 +170,13 @@ struct Removal<'t> {
     line: usize,
 }
 
+/// How the cells of a file's text are kept in its entries: borrowed when the text lives as long
+/// as the program, copied otherwise.
+type Keep<'t> = fn(&'t str) -> Cell;
+
 impl<'t> Parsed<'t> {
     /// Parses `text` in chunks of lines, in parallel; the order of lines is kept.
-    fn new(name: &'t str, text: &'t str) -> Parsed<'t> {
+    fn new(name: &'t str, text: &'t str, keep: Keep<'t>) -> Parsed<'t> {
         let lines: Vec<&str> = text.lines().collect();
         let Some(header) = lines.iter().position(|l| !is_blank_or_comment(clean(l))) else {
             return Parsed::without_lines(name, None);
@@ -183,7 +192,10 @@ impl<'t> Parsed<'t> {
         let chunks = lines[header + 1..]
             .par_chunks(CHUNK_LINES)
             .enumerate()
-            .map(|(i, chunk)| columns.parse_chunk(chunk, header + 2 + i * CHUNK_LINES, &file))
+            .map(|(i, chunk)| {
+                let first = header + 2 + i * CHUNK_LINES;
+                columns.parse_chunk(chunk, first, &file, keep)
+            })
             .collect();
         Parsed { name, chunks }
     }
@@ -272,7 +284,13 @@ impl Columns {
     }
 
     /// Parses consecutive lines, the first numbered `first`, up to the first bad one.
-    fn parse_chunk<'t>(&self, lines: &[&'t str], first: usize, file: &Arc<str>) -> Chunk<'t> {
+    fn parse_chunk<'t>(
+        &self,
+        lines: &[&'t str],
+        first: usize,
+        file: &Arc<str>,
+        keep: Keep<'t>,
+    ) -> Chunk<'t> {
         let mut chunk = Chunk {
             lines: Vec::with_capacity(lines.len()),
             error: None,
@@ -286,7 +304,7 @@ impl Columns {
             let line_no = first + i;
             cells.clear();
             cells.extend(split_tabs(line).map(str::trim));
-            match self.parse_line(&cells, line_no, file) {
+            match self.parse_line(&cells, line_no, file, keep) {
                 Ok(line) => chunk.lines.push(line),
                 Err(message) => {
                     chunk.error = Some(Error::gazetteer(&**file, line_no, message));
@@ -303,6 +321,7 @@ impl Columns {
         cells: &[&'t str],
         line: usize,
         file: &Arc<str>,
+        keep: Keep<'t>,
     ) -> Result<Line<'t>, String> {
         if cells.len() > self.names.len() {
             return Err(format!(
@@ -334,11 +353,11 @@ impl Columns {
             .map(cell)
             .filter(|c| !c.is_empty() && *c != surface);
         Ok(Line::Add(Entry {
-            surface: surface.to_string(),
+            surface: keep(surface),
             key,
-            kind: kind.to_string(),
-            canonical: canonical.map(str::to_string),
-            attrs: self.attrs(cells),
+            kind: keep(kind),
+            canonical: canonical.map(keep),
+            attrs: self.attrs(cells, keep),
             origin: Origin {
                 file: file.clone(),
                 line,
@@ -347,7 +366,7 @@ impl Columns {
     }
 
     /// The non-empty cells of the columns other than surface, kind and canonical.
-    fn attrs(&self, cells: &[&str]) -> Vec<(Arc<str>, String)> {
+    fn attrs<'t>(&self, cells: &[&'t str], keep: Keep<'t>) -> Vec<(Arc<str>, Cell)> {
         let is_attr = |i: usize| i != self.surface && i != self.kind && Some(i) != self.canonical;
         let filled = || {
             cells
@@ -358,7 +377,7 @@ impl Columns {
         // Sized exactly: grown by pushes, a place entry's nine attributes would get room for
         // sixteen, and attributes are most of the gazetteer's memory.
         let mut attrs = Vec::with_capacity(filled().count());
-        attrs.extend(filled().map(|(i, c)| (self.names[i].clone(), c.to_string())));
+        attrs.extend(filled().map(|(i, &c)| (self.names[i].clone(), keep(c))));
         attrs
     }
 }

@@ -8,22 +8,22 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::gazetteer::{Entry, Gazetteer};
+use crate::gazetteer::{Cell, Entry, Gazetteer};
 
 /// One administrative unit (or country or region) of one era.
 #[derive(Debug, Clone)]
 pub struct Unit {
-    pub code: String,
+    pub code: Cell,
     /// `2025`, `pre2025`, `historical`, or empty for countries and regions.
-    pub era: String,
+    pub era: Cell,
     /// The unit word: `tỉnh`, `huyện`, `xã`, … (`quốc gia` for countries).
-    pub level: String,
+    pub level: Cell,
     pub rank: Rank,
     pub parent: Option<usize>,
-    pub province: String,
-    pub canonical: String,
-    pub until: String,
-    pub became: String,
+    pub province: Cell,
+    pub canonical: Cell,
+    pub until: Cell,
+    pub became: Cell,
 }
 
 /// How high a unit stands; higher ranks are more prominent.
@@ -37,25 +37,35 @@ pub enum Rank {
     Country,
 }
 
+/// The value of an attribute a place entry lacks.
+static MISSING: Cell = Cell::Borrowed("");
+
 /// The attributes of a place entry that make a unit, read in one pass over its attributes.
-#[derive(Default)]
 struct PlaceAttrs<'g> {
-    code: &'g str,
-    era: &'g str,
-    level: &'g str,
-    rank: &'g str,
-    parent: Option<&'g str>,
-    province: &'g str,
-    until: &'g str,
-    became: &'g str,
+    code: &'g Cell,
+    era: &'g Cell,
+    level: &'g Cell,
+    rank: &'g Cell,
+    parent: Option<&'g Cell>,
+    province: &'g Cell,
+    until: &'g Cell,
+    became: &'g Cell,
 }
 
 impl<'g> PlaceAttrs<'g> {
     fn of(entry: &'g Entry) -> PlaceAttrs<'g> {
-        let mut attrs = PlaceAttrs::default();
+        let mut attrs = PlaceAttrs {
+            code: &MISSING,
+            era: &MISSING,
+            level: &MISSING,
+            rank: &MISSING,
+            parent: None,
+            province: &MISSING,
+            until: &MISSING,
+            became: &MISSING,
+        };
         // The first value of a name wins, as with `Entry::attr`.
         for (name, value) in entry.attrs.iter().rev() {
-            let value = value.as_str();
             match &**name {
                 "code" => attrs.code = value,
                 "era" => attrs.era = value,
@@ -72,20 +82,21 @@ impl<'g> PlaceAttrs<'g> {
     }
 
     /// The unit its first entry describes; its parent is linked once all units are known.
+    /// (Cloning a cell of a built-in file copies no text.)
     fn unit(&self, entry: &Entry) -> Unit {
         Unit {
-            code: self.code.to_string(),
-            era: self.era.to_string(),
-            level: self.level.to_string(),
+            code: self.code.clone(),
+            era: self.era.clone(),
+            level: self.level.clone(),
             rank: Rank::parse(self.rank),
             parent: None,
-            province: self.province.to_string(),
+            province: self.province.clone(),
             canonical: entry
                 .canonical
                 .clone()
                 .unwrap_or_else(|| entry.surface.clone()),
-            until: self.until.to_string(),
-            became: self.became.to_string(),
+            until: self.until.clone(),
+            became: self.became.clone(),
         }
     }
 }
@@ -294,7 +305,7 @@ impl PlaceIndex {
         for entry in places {
             let attrs = PlaceAttrs::of(entry);
             let known = (!attrs.code.is_empty())
-                .then(|| by_code.get(&(attrs.era, attrs.code)).copied())
+                .then(|| by_code.get(&(&**attrs.era, &**attrs.code)).copied())
                 .flatten();
             let id = known.unwrap_or_else(|| {
                 let id = units.len();
@@ -408,7 +419,7 @@ impl PlaceIndex {
         // The resolved places of each era, counted once: the tie-breaks below ask per candidate.
         let mut votes: Vec<(&str, usize)> = Vec::new();
         for &unit in chosen.iter().flatten() {
-            let era = self.units[unit].era.as_str();
+            let era = &*self.units[unit].era;
             match votes.iter_mut().find(|(e, _)| *e == era) {
                 Some((_, count)) => *count += 1,
                 None => votes.push((era, 1)),

@@ -48,7 +48,7 @@ impl EntryFacts {
                     gazetteer.entries[e as usize]
                         .attrs
                         .iter()
-                        .map(|(k, v)| (&**k, v.as_str()))
+                        .map(|(k, v)| (&**k, &**v))
                 });
                 if test.holds(attrs) {
                     bits |= 1 << bit;
