@@ -221,7 +221,23 @@ impl<'t> Parsed<'t> {
 
 /// Whether the loader skips `line` (a [`clean`] one).
 fn is_blank_or_comment(line: &str) -> bool {
-    line.trim().is_empty() || line.starts_with('#')
+    // Blank once trimmed is blank once its start is trimmed, which stops at the first visible
+    // character instead of also trimming the empty cells at the end of the line.
+    line.trim_start().is_empty() || line.starts_with('#')
+}
+
+/// A cell without the whitespace around it, as `str::trim` has it. Nearly every cell starts and
+/// ends with a visible ASCII character (or is empty), which needs no decoding to know.
+fn trim_cell(cell: &str) -> &str {
+    let clean_end = |b: Option<&u8>| b.is_none_or(u8::is_ascii_graphic);
+    let cell = match clean_end(cell.as_bytes().first()) {
+        true => cell,
+        false => cell.trim_start(),
+    };
+    match clean_end(cell.as_bytes().last()) {
+        true => cell,
+        false => cell.trim_end(),
+    }
 }
 
 /// The cells of a line. Tab is ASCII, so a plain byte scan finds them; `str::split` with a
@@ -267,6 +283,8 @@ struct Columns {
     surface: usize,
     kind: usize,
     canonical: Option<usize>,
+    /// The other columns, which make an entry's attributes.
+    attrs: Vec<usize>,
 }
 
 impl Columns {
@@ -275,11 +293,16 @@ impl Columns {
         let find = |n: &str| names.iter().position(|c| **c == *n);
         let surface = find("surface").ok_or("the header has no `surface` column")?;
         let kind = find("kind").ok_or("the header has no `kind` column")?;
+        let canonical = find("canonical");
+        let attrs = (0..names.len())
+            .filter(|&i| i != surface && i != kind && Some(i) != canonical)
+            .collect();
         Ok(Columns {
-            canonical: find("canonical"),
+            names,
             surface,
             kind,
-            names,
+            canonical,
+            attrs,
         })
     }
 
@@ -297,14 +320,15 @@ impl Columns {
         };
         // One buffer for the cells of every line.
         let mut cells: Vec<&str> = Vec::with_capacity(self.names.len() + 1);
+        let mut keys = RepeatedKey::default();
         for (i, line) in lines.iter().map(|l| clean(l)).enumerate() {
             if is_blank_or_comment(line) {
                 continue;
             }
             let line_no = first + i;
             cells.clear();
-            cells.extend(split_tabs(line).map(str::trim));
-            match self.parse_line(&cells, line_no, file, keep) {
+            cells.extend(split_tabs(line).map(trim_cell));
+            match self.parse_line(&cells, line_no, file, keep, &mut keys) {
                 Ok(line) => chunk.lines.push(line),
                 Err(message) => {
                     chunk.error = Some(Error::gazetteer(&**file, line_no, message));
@@ -322,6 +346,7 @@ impl Columns {
         line: usize,
         file: &Arc<str>,
         keep: Keep<'t>,
+        keys: &mut RepeatedKey<'t>,
     ) -> Result<Line<'t>, String> {
         if cells.len() > self.names.len() {
             return Err(format!(
@@ -336,8 +361,8 @@ impl Columns {
         if surface.is_empty() || kind.is_empty() {
             return Err("`surface` and `kind` must not be empty".into());
         }
-        let key = match_key(surface);
-        if key.trim().is_empty() {
+        let key = keys.of(surface);
+        if key.trim_start().is_empty() {
             return Err(format!("surface {surface:?} has no letters or digits"));
         }
         if let Some(removed) = kind.strip_prefix('-') {
@@ -367,18 +392,37 @@ impl Columns {
 
     /// The non-empty cells of the columns other than surface, kind and canonical.
     fn attrs<'t>(&self, cells: &[&'t str], keep: Keep<'t>) -> Vec<(Arc<str>, Cell)> {
-        let is_attr = |i: usize| i != self.surface && i != self.kind && Some(i) != self.canonical;
         let filled = || {
-            cells
-                .iter()
-                .enumerate()
-                .filter(move |&(i, c)| is_attr(i) && !c.is_empty())
+            let cells = self.attrs.iter().map(|&i| (i, cells.get(i).copied()));
+            cells.filter_map(|(i, cell)| Some((i, cell.filter(|c| !c.is_empty())?)))
         };
         // Sized exactly: grown by pushes, a place entry's nine attributes would get room for
         // sixteen, and attributes are most of the gazetteer's memory.
         let mut attrs = Vec::with_capacity(filled().count());
-        attrs.extend(filled().map(|(i, &c)| (self.names[i].clone(), keep(c))));
+        attrs.extend(filled().map(|(i, c)| (self.names[i].clone(), keep(c))));
         attrs
+    }
+}
+
+/// The match key of the surface before, for the next line with the same surface: generated
+/// files list a name once per unit it names, on consecutive lines, so a quarter of their surfaces
+/// repeat the one before.
+#[derive(Default)]
+struct RepeatedKey<'t> {
+    last: Option<(&'t str, String)>,
+}
+
+impl<'t> RepeatedKey<'t> {
+    /// The match key of `surface`.
+    fn of(&mut self, surface: &'t str) -> String {
+        match &self.last {
+            Some((last, key)) if *last == surface => key.clone(),
+            _ => {
+                let key = match_key(surface);
+                self.last = Some((surface, key.clone()));
+                key
+            }
+        }
     }
 }
 
