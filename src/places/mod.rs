@@ -174,11 +174,16 @@ impl Names {
             .enumerate()
             .map(|(i, &(name, _))| (hash(name), i as u32))
             .collect();
-        // Equal hashes are ordered by name, then load order, so each name's units stay in load
-        // order even when two names share a hash.
-        order.sort_unstable_by(|&(ha, a), &(hb, b)| {
-            (ha, pairs[a as usize].0, a).cmp(&(hb, pairs[b as usize].0, b))
-        });
+        // Ordered by hash, then name, then load order, so each name's units stay in load order
+        // even when two names share a hash. Sorting compares integers only: the rare run of one
+        // hash with several names is then put in name order (stably, keeping load order).
+        order.sort_unstable();
+        for run in order.chunk_by_mut(|a, b| a.0 == b.0) {
+            let name = |&(_, i): &(u64, u32)| pairs[i as usize].0;
+            if run.iter().any(|entry| name(entry) != name(&run[0])) {
+                run.sort_by_key(name);
+            }
+        }
         let mut names = Names {
             text: String::with_capacity(pairs.iter().map(|(name, _)| name.len()).sum()),
             ..Names::default()
@@ -253,11 +258,9 @@ impl<T> Default for Lists<T> {
     }
 }
 
-impl<T: Copy> Lists<T> {
+impl<T: Copy + Default> Lists<T> {
     /// Lists for `0..n` from `(list, item)` pairs; items keep their order within a list.
-    fn grouped(n: usize, mut pairs: Vec<(usize, T)>) -> Lists<T> {
-        // Stable, for that order.
-        pairs.sort_by_key(|&(list, _)| list);
+    fn grouped(n: usize, pairs: Vec<(usize, T)>) -> Lists<T> {
         let mut starts = vec![0u32; n + 1];
         for &(list, _) in &pairs {
             starts[list + 1] += 1;
@@ -265,10 +268,15 @@ impl<T: Copy> Lists<T> {
         for i in 0..n {
             starts[i + 1] += starts[i];
         }
-        Lists {
-            starts,
-            items: pairs.into_iter().map(|(_, item)| item).collect(),
+        // Each item goes straight to the next free place of its list (a counting sort): no
+        // comparisons, and pairs placed in their order keep it within a list.
+        let mut free = starts.clone();
+        let mut items = vec![T::default(); pairs.len()];
+        for (list, item) in pairs {
+            items[free[list] as usize] = item;
+            free[list] += 1;
         }
+        Lists { starts, items }
     }
 
     fn get(&self, list: usize) -> &[T] {
