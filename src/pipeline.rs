@@ -95,16 +95,18 @@ impl Pipeline {
 
     /// Built-in gazetteers plus the user's, and the built-in rules or the user's folder.
     pub fn new(resources: &Resources) -> Result<Pipeline, Error> {
-        let mut gazetteer = Gazetteer::builtin()?;
+        let mut labels = Labels::default();
+        // The rules need nothing of the gazetteers: they are read while the gazetteers parse.
+        // Errors are reported in the same order as when one came after the other.
+        let (gazetteer, rules) = rayon::join(Gazetteer::builtin, || match &resources.rules {
+            Some(dir) => RuleSet::from_dir(dir, &mut labels),
+            None => RuleSet::builtin(&mut labels),
+        });
+        let mut gazetteer = gazetteer?;
         for path in &resources.gazetteers {
             gazetteer.add_path(path)?;
         }
-        let mut labels = Labels::default();
-        let rules = match &resources.rules {
-            Some(dir) => RuleSet::from_dir(dir, &mut labels)?,
-            None => RuleSet::builtin(&mut labels)?,
-        };
-        Pipeline::from_parts(gazetteer, rules, labels)
+        Pipeline::from_parts(gazetteer, rules?, labels)
     }
 
     /// A pipeline from an explicit gazetteer and rule files (tests, benchmarks).
