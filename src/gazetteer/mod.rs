@@ -275,10 +275,10 @@ fn split_at(text: &str, separator: u8) -> impl Iterator<Item = &str> {
 /// set-up of a `memchr` call.
 fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
-    let mut words = haystack.chunks_exact(8);
+    let (words, rest) = haystack.as_chunks::<8>();
     let mut start = 0;
-    for word in &mut words {
-        let word = u64::from_le_bytes(word.try_into().expect("chunks of eight bytes"));
+    for &word in words {
+        let word = u64::from_le_bytes(word);
         let x = word ^ (ONES * u64::from(needle));
         // The high bit of each zero byte of `x`; a borrow may also flag bytes after the first
         // zero byte, never before it, so the lowest flag is the first needle.
@@ -288,7 +288,7 @@ fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
         }
         start += 8;
     }
-    let rest = words.remainder().iter().position(|&b| b == needle);
+    let rest = rest.iter().position(|&b| b == needle);
     rest.map(|at| start + at)
 }
 
