@@ -185,8 +185,9 @@ const fn letter_cases<const N: usize>(first: u32) -> [LetterCase; N] {
     table
 }
 
-/// U+00C0–U+01BF: the two-byte sequences with lead bytes 0xC3–0xC6.
-const TWO_BYTE_LETTERS: [LetterCase; 256] = letter_cases(0xC0);
+/// U+0000–U+07FF, of which the two-byte sequences are U+0080 on: the code point of every such
+/// sequence indexes it without a check of its lead byte.
+const TWO_BYTE_LETTERS: [LetterCase; 0x800] = letter_cases(0);
 /// U+1E80–U+1EFF: the three-byte sequences starting 0xE1 0xBA–0xBB, where Vietnamese letters
 /// with two diacritics (`ệ`, `ữ`) are.
 const THREE_BYTE_LETTERS: [LetterCase; 128] = letter_cases(0x1E80);
@@ -196,13 +197,15 @@ const THREE_BYTE_LETTERS: [LetterCase; 128] = letter_cases(0x1E80);
 #[inline]
 fn latin_letter(bytes: &[u8], at: usize) -> Option<(usize, bool)> {
     let byte = |i: usize| bytes.get(at + i).copied().unwrap_or_default();
+    let low_bits = |b: u8, bits: u8| usize::from(b & ((1 << bits) - 1));
     let (case, len) = match byte(0) {
-        b0 @ 0xC3..=0xC6 => {
-            let index = (usize::from(b0 - 0xC3) << 6) | usize::from(byte(1) & 0x3F);
-            (TWO_BYTE_LETTERS.get(index), 2)
+        b0 @ ..=0xDF => {
+            let code_point = (low_bits(b0, 5) << 6) | low_bits(byte(1), 6);
+            (TWO_BYTE_LETTERS.get(code_point), 2)
         }
-        0xE1 if matches!(byte(1), 0xBA..=0xBB) => {
-            let index = (usize::from(byte(1) - 0xBA) << 6) | usize::from(byte(2) & 0x3F);
+        0xE1 => {
+            // Second bytes other than 0xBA–0xBB make indices past the table's end.
+            let index = (usize::from(byte(1).wrapping_sub(0xBA)) << 6) | low_bits(byte(2), 6);
             (THREE_BYTE_LETTERS.get(index), 3)
         }
         _ => return None,
@@ -249,28 +252,33 @@ impl Run {
     #[inline]
     fn scan(s: &str, from: usize) -> Run {
         let bytes = s.as_bytes();
-        let (mut at, mut letters, mut upper_letters, mut non_ascii_capitals) = (from, 0, 0, 0);
-        loop {
-            match bytes.get(at) {
-                Some(b'a'..=b'z') => letters += 1,
-                Some(b'A'..=b'Z') => {
-                    letters += 1;
-                    upper_letters += 1;
-                }
-                Some(b'0'..=b'9') => {}
-                Some(0x80..=0xFF) => match latin_letter(bytes, at) {
-                    Some((len, upper)) => {
-                        letters += 1;
-                        upper_letters += usize::from(upper);
-                        non_ascii_capitals += usize::from(upper);
-                        at += len - 1;
-                    }
-                    None => break,
-                },
-                _ => break,
+        let (mut at, mut letters, mut ascii_capitals, mut non_ascii_capitals) = (from, 0, 0, 0);
+        // Tested in order of frequency.
+        while let Some(&b) = bytes.get(at) {
+            if b.is_ascii_lowercase() {
+                letters += 1;
+                at += 1;
+            } else if !b.is_ascii() {
+                let Some((len, upper)) = latin_letter(bytes, at) else {
+                    break;
+                };
+                letters += 1;
+                non_ascii_capitals += usize::from(upper);
+                at += len;
+            } else if b < b'0' {
+                // Spaces and most punctuation, what runs mostly end at.
+                break;
+            } else if b.is_ascii_uppercase() {
+                letters += 1;
+                ascii_capitals += 1;
+                at += 1;
+            } else if b.is_ascii_digit() {
+                at += 1;
+            } else {
+                break;
             }
-            at += 1;
         }
+        let upper_letters = ascii_capitals + non_ascii_capitals;
         let mut run = Run {
             len: at - from,
             letters,
@@ -1102,7 +1110,7 @@ mod tests {
         for c in all_chars().filter(|c| !c.is_ascii()) {
             let mut buf = [0; 4];
             let bytes = c.encode_utf8(&mut buf).as_bytes();
-            let tabled = matches!(c, '\u{C0}'..='\u{1BF}' | '\u{1E80}'..='\u{1EFF}');
+            let tabled = matches!(c, '\u{80}'..='\u{7FF}' | '\u{1E80}'..='\u{1EFF}');
             let want = latin_case(c)
                 .filter(|_| tabled && is_letter(c))
                 .map(|(_, upper)| (bytes.len(), upper));
