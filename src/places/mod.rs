@@ -66,15 +66,17 @@ impl<'g> PlaceAttrs<'g> {
         };
         // The first value of a name wins, as with `Entry::attr`.
         for (name, value) in entry.attrs.iter().rev() {
-            match &**name {
-                "code" => attrs.code = value,
-                "era" => attrs.era = value,
-                "level" => attrs.level = value,
-                "rank" => attrs.rank = value,
-                "parent" => attrs.parent = Some(value),
-                "province" => attrs.province = value,
-                "until" => attrs.until = value,
-                "became" => attrs.became = value,
+            // Byte patterns, which compile to a length test and a few word tests where text
+            // patterns call memcmp (ten attributes of 17,000 entries).
+            match name.as_bytes() {
+                b"code" => attrs.code = value,
+                b"era" => attrs.era = value,
+                b"level" => attrs.level = value,
+                b"rank" => attrs.rank = value,
+                b"parent" => attrs.parent = Some(value),
+                b"province" => attrs.province = value,
+                b"until" => attrs.until = value,
+                b"became" => attrs.became = value,
                 _ => {}
             }
         }
@@ -308,7 +310,7 @@ impl PlaceIndex {
         // Borrowed from the gazetteer: building clones no code, era or parent.
         let mut by_code: FxHashMap<(&str, &str), usize> =
             FxHashMap::with_capacity_and_hasher(places.len(), Default::default());
-        let mut parents: Vec<(usize, &str, &str)> = Vec::new();
+        let mut parents: Vec<(usize, &str, &str)> = Vec::with_capacity(places.len());
         let mut named: Vec<(&str, usize)> = Vec::with_capacity(places.len());
         for entry in places {
             let attrs = PlaceAttrs::of(entry);
