@@ -143,15 +143,9 @@ impl Matcher {
     /// Runs the automaton over `doc`, calling `found` with each key occurrence in order of its
     /// end (longest first at one end); returns the code of each token.
     fn scan(&self, doc: &Normalized, mut found: impl FnMut(Hit)) -> Vec<u32> {
-        let text = doc.text.as_bytes();
         let mut codes = Vec::with_capacity(doc.tokens.len());
         let mut state = self.automaton.start();
-        let mut previous_end = None;
-        for (last, token) in (1..).zip(&doc.tokens) {
-            let symbol = Symbol {
-                gap: gap(text, previous_end, token),
-                code: self.codes.code(text, token.range()),
-            };
+        for (last, symbol) in (1..).zip(self.codes.symbols(doc)) {
             codes.push(symbol.code);
             state = self.automaton.next(state, symbol);
             for (len, key) in self.automaton.matches(state) {
@@ -161,7 +155,6 @@ impl Matcher {
                     key,
                 });
             }
-            previous_end = Some(token.end as usize);
         }
         codes
     }
@@ -248,17 +241,18 @@ impl Codes {
         }
     }
 
-    /// A key as the automaton reads it.
-    fn symbols<'k>(&'k self, key: &'k Normalized) -> impl Iterator<Item = Symbol> + 'k {
-        let text = key.text.as_bytes();
-        let ends = std::iter::once(None).chain(key.tokens.iter().map(|t| Some(t.end as usize)));
-        key.tokens
-            .iter()
-            .zip(ends)
-            .map(move |(token, previous_end)| Symbol {
-                gap: gap(text, previous_end, token),
-                code: self.code(text, token.range()),
-            })
+    /// The tokens of `text` (a key or a document) as the automaton reads them: each one's gap
+    /// and code.
+    fn symbols<'t>(&'t self, text: &'t Normalized) -> impl Iterator<Item = Symbol> + 't {
+        let bytes = text.text.as_bytes();
+        text.tokens.iter().scan(None, move |previous_end, token| {
+            let symbol = Symbol {
+                gap: gap(bytes, *previous_end, token),
+                code: self.code(bytes, token.range()),
+            };
+            *previous_end = Some(token.end as usize);
+            Some(symbol)
+        })
     }
 }
 
