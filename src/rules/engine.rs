@@ -11,6 +11,7 @@ use std::cell::Cell;
 use rustc_hash::FxHashMap;
 
 use super::parse::Class;
+use super::starts::StartMaps;
 use super::{
     at_grown, class_bit, label_bit, word_bit, CompiledAction, CompiledFilter, CompiledValue, Node,
     Phase, Step, NO_WORD,
@@ -76,6 +77,8 @@ pub struct State<'a> {
     token_bits: Vec<u64>,
     /// Per token: which of the rules' words it is, or [`NO_WORD`].
     words: Vec<u32>,
+    /// Per phase, the tokens at which its rules can start.
+    starts: StartMaps,
     /// `(person annotation, role annotation)` pairs from `hold` actions.
     pub holds: Vec<(u32, u32)>,
     pub losses: Option<Vec<Loss>>,
@@ -133,16 +136,19 @@ impl<'a> State<'a> {
         trace: bool,
     ) -> State<'a> {
         let words: Vec<u32> = scan.codes.iter().map(|&c| pipeline.rule_word(c)).collect();
-        let token_bits = doc
-            .tokens
-            .iter()
-            .zip(&words)
-            .map(|(token, &word)| match word {
-                NO_WORD => token_classes(token),
-                word => token_classes(token) | word_bit(word),
-            })
-            .chain(std::iter::once(0))
-            .collect();
+        let phase_starts = &pipeline.rules().phase_starts;
+        let mut starts = StartMaps::new(doc.tokens.len(), phase_starts);
+        // One more for the end of the document, where a pattern may look for a label.
+        let mut token_bits = Vec::with_capacity(doc.tokens.len() + 1);
+        for (pos, (token, &word)) in doc.tokens.iter().zip(&words).enumerate() {
+            let classes = token_classes(token);
+            starts.mark(pos, phase_starts.of_token(classes, word));
+            token_bits.push(match word {
+                NO_WORD => classes,
+                word => classes | word_bit(word),
+            });
+        }
+        token_bits.push(0);
         let hits = &scan.hits;
         let mut state = State {
             original,
@@ -156,6 +162,7 @@ impl<'a> State<'a> {
             seen: FxHashMap::default(),
             token_bits,
             words,
+            starts,
             holds: Vec::new(),
             losses: trace.then(Vec::new),
             owner: vec![u32::MAX; doc.tokens.len()],
@@ -191,6 +198,12 @@ impl<'a> State<'a> {
         self.last_at[pos] = id;
         self.next.push(NONE);
         self.token_bits[pos] |= label_bit(annotation.label);
+        let phases = self
+            .pipeline
+            .rules()
+            .phase_starts
+            .of_label(annotation.label);
+        self.starts.mark(pos, phases);
         let reach = at_grown(&mut self.reach, annotation.label.0 as usize, 0);
         *reach = (*reach).max(annotation.last - annotation.first);
         self.annotations.push(annotation);
@@ -261,8 +274,7 @@ impl<'a> State<'a> {
         let (mut captures, mut walked, mut longest) = (Vec::new(), Vec::new(), Vec::new());
         let mut candidates = Vec::new();
         let mut offered = vec![NONE; phase.rules.len()];
-        let tokens = self.doc.tokens.len();
-        for start in phase.starts.positions(&self.token_bits[..tokens]) {
+        for start in self.starts.positions(phase) {
             self.candidates(phase, start, &mut offered, &mut candidates);
             for &index in &candidates {
                 let rule = &rules.rules[index as usize];
@@ -785,25 +797,50 @@ fn line_ends(doc: &Normalized) -> Vec<u32> {
     ends
 }
 
-/// The bits ([`class_bit`]) of the classes token `t` belongs to.
+/// The bits ([`class_bit`]) of the classes token `t` belongs to: they depend only on its kind,
+/// its case and whether it has two letters, so they are looked up by those.
 fn token_classes(t: &crate::text::Token) -> u64 {
-    Class::ALL
-        .iter()
-        .filter(|&&c| class_matches(c, t))
-        .fold(0, |bits, &c| bits | class_bit(c))
+    let kind = match t.kind {
+        TokenKind::Word => 0,
+        TokenKind::Number => 1,
+        TokenKind::Punct => 2,
+    };
+    let shape = kind << 3
+        | usize::from(t.capitalised) << 2
+        | usize::from(t.all_upper) << 1
+        | usize::from(t.letters >= 2);
+    u64::from(CLASSES_BY_SHAPE[shape])
 }
 
-fn class_matches(class: Class, t: &crate::text::Token) -> bool {
-    match class {
-        Class::Any => true,
-        Class::Word => t.kind == TokenKind::Word,
-        Class::Cap => t.kind == TokenKind::Word && t.capitalised,
-        Class::Name => {
-            t.kind == TokenKind::Word && t.capitalised && (!t.all_upper || t.letters < 2)
-        }
-        Class::Lower => t.kind == TokenKind::Word && !t.capitalised,
-        Class::Upper => t.kind == TokenKind::Word && t.all_upper && t.letters >= 2,
-        Class::Num => t.kind == TokenKind::Number,
-        Class::Punct => t.kind == TokenKind::Punct,
+/// [`token_classes`] for each shape: kind (word, number, punctuation) × capitalised × all in
+/// capitals × two letters or more.
+const CLASSES_BY_SHAPE: [u8; 24] = {
+    let mut table = [0; 24];
+    let mut shape = 0;
+    while shape < table.len() {
+        let (kind, capitalised, all_upper, letters) =
+            (shape >> 3, shape & 4 != 0, shape & 2 != 0, shape & 1 != 0);
+        let word = kind == 0;
+        // `UBND` is written in capitals; `A` is only capitalised.
+        let upper = word && all_upper && letters;
+        table[shape] = bit_if(Class::Any, true)
+            | bit_if(Class::Word, word)
+            | bit_if(Class::Cap, word && capitalised)
+            | bit_if(Class::Name, word && capitalised && !upper)
+            | bit_if(Class::Lower, word && !capitalised)
+            | bit_if(Class::Upper, upper)
+            | bit_if(Class::Num, kind == 1)
+            | bit_if(Class::Punct, kind == 2);
+        shape += 1;
+    }
+    table
+};
+
+/// The bit of `class` if `holds`.
+const fn bit_if(class: Class, holds: bool) -> u8 {
+    if holds {
+        1 << class as u8
+    } else {
+        0
     }
 }

@@ -6,6 +6,7 @@
 pub mod engine;
 pub mod facts;
 pub mod parse;
+pub mod starts;
 
 use std::path::Path;
 
@@ -13,6 +14,7 @@ use crate::error::Error;
 use crate::gazetteer::Origin;
 use crate::label::{Label, Labels};
 use parse::{Action, Class, Filter, Pattern, Statement, Unless, Value};
+use starts::{PhaseStarts, StartIndex};
 
 /// A compiled pattern.
 #[derive(Debug, Clone)]
@@ -166,6 +168,10 @@ pub struct RuleSet {
     pub words: Words,
     /// Every distinct attribute test of the rules, indexed by [`CompiledFilter::Attr`].
     pub attr_tests: Vec<AttrTest>,
+    /// Which phases can start at a token.
+    pub phase_starts: PhaseStarts,
+    /// How many phases there are.
+    phases: usize,
 }
 
 impl RuleSet {
@@ -248,6 +254,7 @@ impl RuleSet {
             }
             set.close_phase(phase_start);
         }
+        set.phase_starts = PhaseStarts::new(&set.steps);
         Ok(set)
     }
 
@@ -264,7 +271,9 @@ impl RuleSet {
                 starts,
                 seen,
                 unless,
+                slot: starts::slot(self.phases),
             }));
+            self.phases += 1;
         }
     }
 }
@@ -278,82 +287,8 @@ pub struct Phase {
     pub seen: Vec<Label>,
     /// Whether any rule of the phase has an `unless` clause.
     pub unless: bool,
-}
-
-/// Which rules of a phase can start at a token, looked up from what the token is and what
-/// starts there, so a token is offered only to the few rules that can match it rather than to
-/// every rule of the phase.
-#[derive(Debug, Clone, Default)]
-pub struct StartIndex {
-    /// Rules that can start anywhere.
-    pub anywhere: Vec<u32>,
-    /// Rules by the label (its id) they can start with.
-    pub by_label: Vec<Vec<u32>>,
-    pub by_class: Vec<(Class, Vec<u32>)>,
-    /// Rules by the literal word (its id) they can start with.
-    pub by_word: Vec<Vec<u32>>,
-    /// The token bits (see [`label_bit`]) of the labels, classes and first words above: a token
-    /// whose bits miss them all is skipped with one test.
-    pub mask: u64,
-}
-
-impl StartIndex {
-    /// The index of `rules`, whose ids start at `offset`.
-    fn new(rules: &[Rule], offset: usize) -> StartIndex {
-        let mut index = StartIndex::default();
-        for (i, rule) in rules.iter().enumerate() {
-            let id = (offset + i) as u32;
-            if rule.first.anything {
-                index.anywhere.push(id);
-                continue;
-            }
-            for &label in &rule.first.labels {
-                at_grown(&mut index.by_label, label.0 as usize, Vec::new()).push(id);
-            }
-            for &class in &rule.first.classes {
-                match index.by_class.iter_mut().find(|(c, _)| *c == class) {
-                    Some((_, ids)) => ids.push(id),
-                    None => index.by_class.push((class, vec![id])),
-                }
-            }
-            for &word in &rule.first.literals {
-                at_grown(&mut index.by_word, word as usize, Vec::new()).push(id);
-            }
-            index.mask |= rule.first.bits();
-        }
-        index
-    }
-
-    /// The tokens (by their bits) at which some rule of the phase can start, in order. Most
-    /// phases can start at a few tokens in a hundred: eight tokens' bits are tested at once, and
-    /// only a chunk with a start has its tokens tested one by one, into a byte with a bit per
-    /// token that can start (no branches, nothing written to memory) whose set bits are read off.
-    pub fn positions<'b>(&'b self, token_bits: &'b [u64]) -> impl Iterator<Item = u32> + 'b {
-        let everywhere = !self.anywhere.is_empty();
-        let (chunks, rest) = token_bits.as_chunks::<8>();
-        let chunks = chunks.iter().map(|chunk| chunk.as_slice());
-        let chunks = chunks.chain(std::iter::once(rest));
-        chunks
-            .zip((0u32..).step_by(8))
-            .flat_map(move |(chunk, first)| {
-                let mut starts = if everywhere {
-                    u32::MAX.checked_shr(32 - chunk.len() as u32).unwrap_or(0)
-                } else if chunk.iter().fold(0, |any, bits| any | bits) & self.mask == 0 {
-                    0
-                } else {
-                    chunk.iter().enumerate().fold(0, |starts, (i, bits)| {
-                        starts | u32::from(bits & self.mask != 0) << i
-                    })
-                };
-                std::iter::from_fn(move || {
-                    (starts != 0).then(|| {
-                        let at = starts.trailing_zeros();
-                        starts &= starts - 1;
-                        first + at
-                    })
-                })
-            })
-    }
+    /// Its start tokens' bitmap in [`starts::StartMaps`], and its bit in [`PhaseStarts`] sets.
+    pub slot: usize,
 }
 
 /// The element at `index` of `list`, which first grows (with `fill`) to have one: for tables

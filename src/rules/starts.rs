@@ -1,0 +1,217 @@
+//! Where rules can start: which rules of a phase a token is offered to ([`StartIndex`]), and for
+//! a document, which tokens each phase visits at all ([`StartMaps`]).
+//!
+//! A phase's rules can start only at a few tokens in a hundred (a unit word, a title, a
+//! capitalised word). Rather than every phase testing every token, each phase keeps a bitmap of
+//! its start tokens, filled once from the tokens and then from each annotation as it is added.
+
+use super::parse::Class;
+use super::{at_grown, class_bit, Phase, Rule, Step};
+use crate::label::Label;
+
+/// Which rules of a phase can start at a token, looked up from what the token is and what
+/// starts there, so a token is offered only to the few rules that can match it rather than to
+/// every rule of the phase.
+#[derive(Debug, Clone, Default)]
+pub struct StartIndex {
+    /// Rules that can start anywhere.
+    pub anywhere: Vec<u32>,
+    /// Rules by the label (its id) they can start with.
+    pub by_label: Vec<Vec<u32>>,
+    pub by_class: Vec<(Class, Vec<u32>)>,
+    /// Rules by the literal word (its id) they can start with.
+    pub by_word: Vec<Vec<u32>>,
+}
+
+impl StartIndex {
+    /// The index of `rules`, whose ids start at `offset`.
+    pub(super) fn new(rules: &[Rule], offset: usize) -> StartIndex {
+        let mut index = StartIndex::default();
+        for (i, rule) in rules.iter().enumerate() {
+            let id = (offset + i) as u32;
+            if rule.first.anything {
+                index.anywhere.push(id);
+                continue;
+            }
+            for &label in &rule.first.labels {
+                at_grown(&mut index.by_label, label.0 as usize, Vec::new()).push(id);
+            }
+            for &class in &rule.first.classes {
+                match index.by_class.iter_mut().find(|(c, _)| *c == class) {
+                    Some((_, ids)) => ids.push(id),
+                    None => index.by_class.push((class, vec![id])),
+                }
+            }
+            for &word in &rule.first.literals {
+                at_grown(&mut index.by_word, word as usize, Vec::new()).push(id);
+            }
+        }
+        index
+    }
+}
+
+/// Which phases can start at a token, as a set of phase slots ([`Phase::slot`], one bit each),
+/// from the token's classes, the rules' word it is and the labels that start there. Past 64
+/// phases a slot serves several, and its bit means "maybe": the [`StartIndex`] decides.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseStarts {
+    /// By a token's class bits (the [`class_bit`]s of its classes, all below 256).
+    by_classes: Vec<u64>,
+    /// By the rules' word (its id) a token is.
+    by_word: Vec<u64>,
+    /// By the label (its id) of an annotation starting at a token.
+    by_label: Vec<u64>,
+    /// Phases with a rule that can start anywhere.
+    anywhere: u64,
+    slots: usize,
+}
+
+impl PhaseStarts {
+    /// The start sets of the phases among `steps`.
+    pub(super) fn new(steps: &[Step]) -> PhaseStarts {
+        let mut starts = PhaseStarts {
+            by_classes: vec![0; 256],
+            ..PhaseStarts::default()
+        };
+        for phase in steps.iter().filter_map(|step| match step {
+            Step::Phase(phase) => Some(phase),
+            Step::Drop { .. } => None,
+        }) {
+            starts.slots = starts.slots.max(phase.slot + 1);
+            let slot = 1u64 << phase.slot;
+            let index = &phase.starts;
+            if !index.anywhere.is_empty() {
+                starts.anywhere |= slot;
+            }
+            for (class, _) in &index.by_class {
+                for (classes, phases) in starts.by_classes.iter_mut().enumerate() {
+                    if classes as u64 & class_bit(*class) != 0 {
+                        *phases |= slot;
+                    }
+                }
+            }
+            let used = |lists: &[Vec<u32>]| -> Vec<usize> {
+                (0..lists.len()).filter(|&i| !lists[i].is_empty()).collect()
+            };
+            for word in used(&index.by_word) {
+                *at_grown(&mut starts.by_word, word, 0) |= slot;
+            }
+            for label in used(&index.by_label) {
+                *at_grown(&mut starts.by_label, label, 0) |= slot;
+            }
+        }
+        starts
+    }
+
+    /// The phases that can start at a token of these class bits that is rule word `word` (or
+    /// none: an id past the words).
+    pub fn of_token(&self, classes: u64, word: u32) -> u64 {
+        self.by_classes[(classes & 0xff) as usize]
+            | self.by_word.get(word as usize).copied().unwrap_or(0)
+    }
+
+    /// The phases that can start at an annotation of `label`.
+    pub fn of_label(&self, label: Label) -> u64 {
+        self.by_label.get(label.0 as usize).copied().unwrap_or(0)
+    }
+}
+
+/// The phase slot of the `ordinal`-th phase.
+pub(super) fn slot(ordinal: usize) -> usize {
+    ordinal % 64
+}
+
+/// For one document, per phase slot, a bitmap of the tokens at which one of the phase's rules can
+/// start: a phase then visits its start tokens only, 64 tokens a word.
+#[derive(Debug, Default)]
+pub struct StartMaps {
+    /// Words per bitmap.
+    words: usize,
+    /// The bitmaps, slot after slot.
+    maps: Vec<u64>,
+}
+
+impl StartMaps {
+    /// Bitmaps for a document of `tokens` tokens, with every token marked for the phases that
+    /// can start anywhere.
+    pub fn new(tokens: usize, starts: &PhaseStarts) -> StartMaps {
+        let words = tokens.div_ceil(64);
+        let mut maps = StartMaps {
+            words,
+            maps: vec![0; words * starts.slots],
+        };
+        let mut anywhere = starts.anywhere;
+        while anywhere != 0 {
+            let slot = anywhere.trailing_zeros() as usize;
+            anywhere &= anywhere - 1;
+            let map = maps.map_mut(slot);
+            map.fill(u64::MAX);
+            if !tokens.is_multiple_of(64) {
+                map[words - 1] = (1 << (tokens % 64)) - 1;
+            }
+        }
+        maps
+    }
+
+    fn map_mut(&mut self, slot: usize) -> &mut [u64] {
+        &mut self.maps[slot * self.words..(slot + 1) * self.words]
+    }
+
+    /// Marks token `pos` as a start of the phases in `phases` (a set of slots).
+    #[inline]
+    pub fn mark(&mut self, pos: usize, mut phases: u64) {
+        let (word, bit) = (pos / 64, 1u64 << (pos % 64));
+        while phases != 0 {
+            let slot = phases.trailing_zeros() as usize;
+            phases &= phases - 1;
+            self.maps[slot * self.words + word] |= bit;
+        }
+    }
+
+    /// The tokens marked for `phase`, in order.
+    pub fn positions(&self, phase: &Phase) -> impl Iterator<Item = u32> + '_ {
+        let map = &self.maps[phase.slot * self.words..(phase.slot + 1) * self.words];
+        map.iter()
+            .zip((0u32..).step_by(64))
+            .flat_map(|(&word, first)| {
+                let mut word = word;
+                std::iter::from_fn(move || {
+                    (word != 0).then(|| {
+                        let at = word.trailing_zeros();
+                        word &= word - 1;
+                        first + at
+                    })
+                })
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phase_visits_the_tokens_marked_for_it_in_order() {
+        let starts = PhaseStarts {
+            by_classes: vec![0; 256],
+            anywhere: 0b100,
+            slots: 3,
+            ..PhaseStarts::default()
+        };
+        let mut maps = StartMaps::new(130, &starts);
+        maps.mark(129, 0b011);
+        maps.mark(3, 0b001);
+        maps.mark(64, 0b010);
+        let phase = |slot| Phase {
+            rules: 0..0,
+            starts: StartIndex::default(),
+            seen: Vec::new(),
+            unless: false,
+            slot,
+        };
+        let visited = |slot| maps.positions(&phase(slot)).collect::<Vec<_>>();
+        assert_eq!(visited(0), [3, 129]);
+        assert_eq!(visited(1), [64, 129]);
+        assert_eq!(visited(2), (0..130).collect::<Vec<_>>());
+    }
+}
