@@ -11,7 +11,7 @@ use std::cell::Cell;
 use rustc_hash::FxHashMap;
 
 use super::parse::Class;
-use super::starts::StartMaps;
+use super::starts::{Lead, StartMaps};
 use super::{
     at_grown, class_bit, label_bit, word_bit, CompiledAction, CompiledFilter, CompiledValue, Node,
     Phase, Step, NO_WORD,
@@ -278,6 +278,13 @@ impl<'a> State<'a> {
             self.candidates(phase, start, &mut offered, &mut candidates);
             for &index in &candidates {
                 let rule = &rules.rules[index as usize];
+                if rule
+                    .lead
+                    .as_ref()
+                    .is_some_and(|lead| !self.may_lead(lead, start))
+                {
+                    continue;
+                }
                 if let Some(last) = self.longest(&rule.root, start, &mut walked, &mut longest) {
                     if last > start {
                         found.push(Found {
@@ -473,7 +480,6 @@ impl<'a> State<'a> {
             return;
         }
         budget.set(budget.get() - 1);
-        let tokens = &self.doc.tokens;
         match node {
             Node::Label(label, filters) => {
                 for id in self.starting_at(pos) {
@@ -514,7 +520,7 @@ impl<'a> State<'a> {
                 }
             }
             Node::LineStart => {
-                if pos == 0 || tokens.get(pos as usize).is_some_and(|t| t.line_start) {
+                if self.at_line_start(pos) {
                     k(pos, caps);
                 }
             }
@@ -591,6 +597,42 @@ impl<'a> State<'a> {
             Node::Repeat { inner, min, .. } => *min == 0 || self.may_match(inner, pos),
             Node::Not(..) | Node::LineStart | Node::LineEnd => true,
         }
+    }
+
+    /// Whether a pattern beginning with `lead` may match at `pos`: a cheap test that rules out
+    /// most attempts before the pattern is walked.
+    fn may_lead(&self, lead: &Lead, pos: u32) -> bool {
+        match lead {
+            Lead::LineStart => self.at_line_start(pos),
+            Lead::Class(class, next) => {
+                pos < self.line_ends[pos as usize]
+                    && self.token_bits[pos as usize] & class_bit(*class) != 0
+                    && next
+                        .as_ref()
+                        .is_none_or(|next| self.may_match(next, pos + 1))
+            }
+            Lead::Label(label, next) => {
+                let line_end = self.line_ends[pos as usize];
+                self.starting_at(pos).any(|id| {
+                    let a = &self.annotations[id as usize];
+                    a.alive
+                        && a.label == *label
+                        && a.last <= line_end
+                        && next
+                            .as_ref()
+                            .is_none_or(|next| self.may_match(next, a.last))
+                })
+            }
+        }
+    }
+
+    fn at_line_start(&self, pos: u32) -> bool {
+        pos == 0
+            || self
+                .doc
+                .tokens
+                .get(pos as usize)
+                .is_some_and(|t| t.line_start)
     }
 
     fn seq(

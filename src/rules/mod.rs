@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::gazetteer::Origin;
 use crate::label::{Label, Labels};
 use parse::{Action, Class, Filter, Pattern, Statement, Unless, Value};
-use starts::{PhaseStarts, StartIndex};
+use starts::{Lead, PhaseStarts, StartIndex};
 
 /// A compiled pattern.
 #[derive(Debug, Clone)]
@@ -140,6 +140,8 @@ pub struct Rule {
     pub source: String,
     pub root: Node,
     pub first: FirstSet,
+    /// How its matches begin, checked before it is walked at a token.
+    pub lead: Option<Lead>,
     pub actions: Vec<CompiledAction>,
     /// `(label, inside)`: drop a match inside (or overlapping) a live annotation of `label`.
     pub unless: Vec<(Label, bool)>,
@@ -430,12 +432,14 @@ impl Compiler<'_> {
             })
             .collect();
         let first = FirstSet::of(&root);
+        let lead = Lead::of(&root);
         Ok(Rule {
             source: format!("rule:{}@{}", syntax.name, syntax.origin),
             name: syntax.name,
             origin: syntax.origin,
             root,
             first,
+            lead,
             actions,
             unless,
         })

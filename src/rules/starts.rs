@@ -6,7 +6,7 @@
 //! its start tokens, filled once from the tokens and then from each annotation as it is added.
 
 use super::parse::Class;
-use super::{at_grown, class_bit, Phase, Rule, Step};
+use super::{at_grown, class_bit, Node, Phase, Rule, Step};
 use crate::label::Label;
 
 /// Which rules of a phase can start at a token, looked up from what the token is and what
@@ -47,6 +47,51 @@ impl StartIndex {
             }
         }
         index
+    }
+}
+
+/// How a pattern begins, when that can be checked at a start token without walking the pattern:
+/// most attempts fail on their first two steps (a unit word not followed by a name, a capitalised
+/// word not at the start of a line).
+#[derive(Debug, Clone)]
+pub enum Lead {
+    /// An annotation of the label, then what `next` may match (see `State::may_match`).
+    Label(Label, Option<Node>),
+    /// A token of the class, then what `next` may match.
+    Class(Class, Option<Node>),
+    /// The start of a line.
+    LineStart,
+}
+
+impl Lead {
+    /// The lead of pattern `root`, if it begins with a label (in every alternative), a class or
+    /// a line start.
+    pub(super) fn of(root: &Node) -> Option<Lead> {
+        match root {
+            Node::LineStart => Some(Lead::LineStart),
+            Node::Label(label, _) => Some(Lead::Label(*label, None)),
+            Node::Class(class) => Some(Lead::Class(*class, None)),
+            Node::Capture(_, inner) => Lead::of(inner),
+            Node::Alt(options, _) => {
+                let mut leads = options.iter().map(Lead::of);
+                let first = leads.next()??;
+                let Lead::Label(label, None) = first else {
+                    return None;
+                };
+                leads
+                    .all(|lead| matches!(lead, Some(Lead::Label(l, None)) if l == label))
+                    .then_some(Lead::Label(label, None))
+            }
+            Node::Seq(items) => {
+                let next = || items.get(1).cloned();
+                match Lead::of(items.first()?)? {
+                    Lead::Label(label, None) => Some(Lead::Label(label, next())),
+                    Lead::Class(class, None) => Some(Lead::Class(class, next())),
+                    lead => Some(lead),
+                }
+            }
+            _ => None,
+        }
     }
 }
 
@@ -189,6 +234,40 @@ impl StartMaps {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::label::Labels;
+    use crate::rules::RuleSet;
+
+    /// The lead of a rule with this pattern, and the label named `unit`.
+    fn lead(pattern: &str) -> (Option<Lead>, Label) {
+        let mut labels = Labels::default();
+        let unit = labels.intern("unit");
+        let rules = format!("r: {pattern} => LOC");
+        let set = RuleSet::from_files(&[("t.rules".into(), rules)], &mut labels).unwrap();
+        (set.rules[0].lead.clone(), unit)
+    }
+
+    #[test]
+    fn a_lead_is_the_first_label_or_class_and_the_step_after_it() {
+        let (found, unit) = lead("u:unit[!weak] Num");
+        assert!(matches!(found, Some(Lead::Label(l, Some(Node::Class(Class::Num)))) if l == unit));
+        let (found, unit) = lead("(unit[cap] | unit[lower]) n:capname");
+        assert!(matches!(found, Some(Lead::Label(l, Some(Node::Capture(..)))) if l == unit));
+        let (found, _) = lead("Num (\"/\" Word)+");
+        assert!(matches!(
+            found,
+            Some(Lead::Class(Class::Num, Some(Node::Repeat { .. })))
+        ));
+        assert!(matches!(lead("^ capname $").0, Some(Lead::LineStart)));
+        assert!(matches!(lead("unit").0, Some(Lead::Label(_, None))));
+    }
+
+    #[test]
+    fn a_pattern_that_may_begin_otherwise_has_no_lead() {
+        assert!(lead("qualifier? title").0.is_none());
+        assert!(lead("(title | unit) Num").0.is_none());
+        assert!(lead("!unit Name").0.is_none());
+        assert!(lead("\"bầu\" PER").0.is_none());
+    }
 
     #[test]
     fn a_phase_visits_the_tokens_marked_for_it_in_order() {
