@@ -138,7 +138,8 @@ impl<'a> State<'a> {
         let words: Vec<u32> = scan.codes.iter().map(|&c| pipeline.rule_word(c)).collect();
         let phase_starts = &pipeline.rules().phase_starts;
         let mut starts = StartMaps::new(doc.tokens.len(), phase_starts);
-        // One more for the end of the document, where a pattern may look for a label.
+        // One more for the end of the document, where a pattern may look for a label: every bit
+        // set, so a pattern that can match empty there is not ruled out by the bits it needs.
         let mut token_bits = Vec::with_capacity(doc.tokens.len() + 1);
         for (pos, (token, &word)) in doc.tokens.iter().zip(&words).enumerate() {
             let classes = token_classes(token);
@@ -148,7 +149,7 @@ impl<'a> State<'a> {
                 word => classes | word_bit(word),
             });
         }
-        token_bits.push(0);
+        token_bits.push(u64::MAX);
         let hits = &scan.hits;
         let mut state = State {
             original,
@@ -529,7 +530,7 @@ impl<'a> State<'a> {
                     k(pos, caps);
                 }
             }
-            Node::Seq(items) => self.seq(items, pos, caps, budget, k),
+            Node::Seq(items, _) => self.seq(items, pos, caps, budget, k),
             Node::Alt(options, _) => {
                 for option in options {
                     if self.may_match(option, pos) {
@@ -591,8 +592,7 @@ impl<'a> State<'a> {
             Node::Label(label, _) => bits & label_bit(*label) != 0,
             Node::Class(class) => bits & class_bit(*class) != 0,
             Node::Literal(words) => bits & word_bit(words[0]) != 0,
-            Node::Seq(items) => items.first().is_none_or(|first| self.may_match(first, pos)),
-            Node::Alt(_, needed) => bits & needed != 0,
+            Node::Seq(_, needed) | Node::Alt(_, needed) => bits & needed != 0,
             Node::Capture(_, inner) => self.may_match(inner, pos),
             Node::Repeat { inner, min, .. } => *min == 0 || self.may_match(inner, pos),
             Node::Not(..) | Node::LineStart | Node::LineEnd => true,

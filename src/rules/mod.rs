@@ -25,7 +25,8 @@ pub enum Node {
     Class(Class),
     LineStart,
     LineEnd,
-    Seq(Vec<Node>),
+    /// Steps, and the token bits one of which the sequence needs to match (see [`start_bits`]).
+    Seq(Vec<Node>, u64),
     /// Options, and the token bits one of which an option needs to match (see [`start_bits`]).
     Alt(Vec<Node>, u64),
     Repeat {
@@ -363,7 +364,7 @@ fn seen_labels(rules: &[Rule]) -> Vec<Label> {
                     }
                 }
             }
-            Node::Seq(items) | Node::Alt(items, _) => items.iter().for_each(|n| visit(n, out)),
+            Node::Seq(items, _) | Node::Alt(items, _) => items.iter().for_each(|n| visit(n, out)),
             Node::Repeat { inner, .. } | Node::Capture(_, inner) | Node::Not(inner, _) => {
                 visit(inner, out)
             }
@@ -486,7 +487,12 @@ impl Compiler<'_> {
             Pattern::Class(c) => Node::Class(*c),
             Pattern::LineStart => Node::LineStart,
             Pattern::LineEnd => Node::LineEnd,
-            Pattern::Seq(items) => Node::Seq(self.patterns(items)?),
+            Pattern::Seq(items) => {
+                let items = self.patterns(items)?;
+                let mut first = FirstSet::default();
+                first.anything = !first_set_of_seq(&items, &mut first);
+                Node::Seq(items, first.bits())
+            }
             Pattern::Alt(items) => {
                 let options = self.patterns(items)?;
                 let bits = options.iter().fold(0, |bits, o| bits | start_bits(o));
@@ -557,14 +563,7 @@ fn first_set(node: &Node, first: &mut FirstSet) -> bool {
             true
         }
         Node::LineStart | Node::LineEnd | Node::Not(..) => false,
-        Node::Seq(items) => {
-            for item in items {
-                if first_set(item, first) {
-                    return true;
-                }
-            }
-            false
-        }
+        Node::Seq(items, _) => first_set_of_seq(items, first),
         Node::Alt(options, _) => {
             // Every option adds its first elements, even after one that can match empty.
             let mut never_empty = true;
@@ -576,6 +575,11 @@ fn first_set(node: &Node, first: &mut FirstSet) -> bool {
         Node::Repeat { inner, min, .. } => first_set(inner, first) && *min > 0,
         Node::Capture(_, inner) => first_set(inner, first),
     }
+}
+
+/// [`first_set`] of a sequence of `items`.
+fn first_set_of_seq(items: &[Node], first: &mut FirstSet) -> bool {
+    items.iter().any(|item| first_set(item, first))
 }
 
 #[cfg(test)]
@@ -626,6 +630,16 @@ mod tests {
             run(rules, "Chủ tịch UBND huyện"),
             rows(&[("ROLE", "Chủ tịch"), ("ORG", "UBND huyện")])
         );
+    }
+
+    #[test]
+    fn steps_that_can_match_nothing_match_at_the_end_of_the_text() {
+        // Only the bits of the token after the title say what may follow: there is none.
+        let sequence = "r: title (Num? \"x\"?) => ROLE";
+        let alternatives = "r: title (Num? | \"x\"?) u:unit? => ROLE";
+        for rules in [sequence, alternatives] {
+            assert_eq!(run(rules, "Chủ tịch"), rows(&[("ROLE", "Chủ tịch")]));
+        }
     }
 
     #[test]

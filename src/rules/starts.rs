@@ -82,7 +82,7 @@ impl Lead {
                     .all(|lead| matches!(lead, Some(Lead::Label(l, None)) if l == label))
                     .then_some(Lead::Label(label, None))
             }
-            Node::Seq(items) => {
+            Node::Seq(items, _) => {
                 let next = || items.get(1).cloned();
                 match Lead::of(items.first()?)? {
                     Lead::Label(label, None) => Some(Lead::Label(label, next())),
