@@ -604,12 +604,8 @@ impl<'a> State<'a> {
     fn may_lead(&self, lead: &Lead, pos: u32) -> bool {
         match lead {
             Lead::LineStart => self.at_line_start(pos),
-            Lead::Class(class, next) => {
-                pos < self.line_ends[pos as usize]
-                    && self.token_bits[pos as usize] & class_bit(*class) != 0
-                    && next
-                        .as_ref()
-                        .is_none_or(|next| self.may_match(next, pos + 1))
+            Lead::Token(next) => {
+                pos < self.line_ends[pos as usize] && self.token_bits[pos as usize + 1] & next != 0
             }
             Lead::Label(label, next) => {
                 let line_end = self.line_ends[pos as usize];
@@ -618,9 +614,7 @@ impl<'a> State<'a> {
                     a.alive
                         && a.label == *label
                         && a.last <= line_end
-                        && next
-                            .as_ref()
-                            .is_none_or(|next| self.may_match(next, a.last))
+                        && self.token_bits[a.last as usize] & next != 0
                 })
             }
         }

@@ -489,9 +489,8 @@ impl Compiler<'_> {
             Pattern::LineEnd => Node::LineEnd,
             Pattern::Seq(items) => {
                 let items = self.patterns(items)?;
-                let mut first = FirstSet::default();
-                first.anything = !first_set_of_seq(&items, &mut first);
-                Node::Seq(items, first.bits())
+                let bits = first_bits(&items);
+                Node::Seq(items, bits)
             }
             Pattern::Alt(items) => {
                 let options = self.patterns(items)?;
@@ -575,6 +574,13 @@ fn first_set(node: &Node, first: &mut FirstSet) -> bool {
         Node::Repeat { inner, min, .. } => first_set(inner, first) && *min > 0,
         Node::Capture(_, inner) => first_set(inner, first),
     }
+}
+
+/// The token bits one of which a sequence of `items` needs to start ([`FirstSet::bits`]).
+pub(crate) fn first_bits(items: &[Node]) -> u64 {
+    let mut first = FirstSet::default();
+    first.anything = !first_set_of_seq(items, &mut first);
+    first.bits()
 }
 
 /// [`first_set`] of a sequence of `items`.

@@ -6,7 +6,7 @@
 //! its start tokens, filled once from the tokens and then from each annotation as it is added.
 
 use super::parse::Class;
-use super::{at_grown, class_bit, Node, Phase, Rule, Step};
+use super::{at_grown, class_bit, first_bits, Node, Phase, Rule, Step};
 use crate::label::Label;
 
 /// Which rules of a phase can start at a token, looked up from what the token is and what
@@ -53,42 +53,55 @@ impl StartIndex {
 /// How a pattern begins, when that can be checked at a start token without walking the pattern:
 /// most attempts fail on their first two steps (a unit word not followed by a name, a capitalised
 /// word not at the start of a line).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lead {
-    /// An annotation of the label, then what `next` may match (see `State::may_match`).
-    Label(Label, Option<Node>),
-    /// A token of the class, then what `next` may match.
-    Class(Class, Option<Node>),
+    /// An annotation of the label, then a token with one of these bits
+    /// ([`FirstSet::bits`](super::FirstSet::bits)).
+    Label(Label, u64),
+    /// One token (a class or a word, which the start index has checked), then a token with one
+    /// of these bits.
+    Token(u64),
     /// The start of a line.
     LineStart,
 }
 
 impl Lead {
-    /// The lead of pattern `root`, if it begins with a label (in every alternative), a class or
-    /// a line start.
+    /// The lead of pattern `root`, if it begins with a label (in every alternative), a single
+    /// token or a line start.
     pub(super) fn of(root: &Node) -> Option<Lead> {
         match root {
             Node::LineStart => Some(Lead::LineStart),
-            Node::Label(label, _) => Some(Lead::Label(*label, None)),
-            Node::Class(class) => Some(Lead::Class(*class, None)),
-            Node::Capture(_, inner) => Lead::of(inner),
-            Node::Alt(options, _) => {
-                let mut leads = options.iter().map(Lead::of);
-                let first = leads.next()??;
-                let Lead::Label(label, None) = first else {
-                    return None;
-                };
-                leads
-                    .all(|lead| matches!(lead, Some(Lead::Label(l, None)) if l == label))
-                    .then_some(Lead::Label(label, None))
-            }
             Node::Seq(items, _) => {
-                let next = || items.get(1).cloned();
-                match Lead::of(items.first()?)? {
-                    Lead::Label(label, None) => Some(Lead::Label(label, next())),
-                    Lead::Class(class, None) => Some(Lead::Class(class, next())),
-                    lead => Some(lead),
+                // What a negation rules out is left to the walk: it consumes nothing.
+                let at = items
+                    .iter()
+                    .position(|item| !matches!(item, Node::Not(..)))?;
+                let rest = &items[at + 1..];
+                match Lead::of_step(&items[at]) {
+                    Some(Lead::Label(label, _)) => Some(Lead::Label(label, first_bits(rest))),
+                    Some(Lead::Token(_)) => Some(Lead::Token(first_bits(rest))),
+                    _ => Lead::of(&items[at]),
                 }
+            }
+            Node::Capture(_, inner) => Lead::of(inner),
+            step => Lead::of_step(step),
+        }
+    }
+
+    /// The lead of a pattern that is one step (a label or one token, maybe captured or among
+    /// alternatives of the same kind) and nothing after it.
+    fn of_step(step: &Node) -> Option<Lead> {
+        match step {
+            Node::Label(label, _) => Some(Lead::Label(*label, u64::MAX)),
+            Node::Class(_) => Some(Lead::Token(u64::MAX)),
+            Node::Literal(words) if words.len() == 1 => Some(Lead::Token(u64::MAX)),
+            Node::Capture(_, inner) => Lead::of_step(inner),
+            Node::Alt(options, _) => {
+                let first = Lead::of_step(options.first()?)?;
+                options[1..]
+                    .iter()
+                    .all(|option| Lead::of_step(option) == Some(first))
+                    .then_some(first)
             }
             _ => None,
         }
@@ -243,30 +256,29 @@ mod tests {
         let unit = labels.intern("unit");
         let rules = format!("r: {pattern} => LOC");
         let set = RuleSet::from_files(&[("t.rules".into(), rules)], &mut labels).unwrap();
-        (set.rules[0].lead.clone(), unit)
+        (set.rules[0].lead, unit)
     }
 
     #[test]
-    fn a_lead_is_the_first_label_or_class_and_the_step_after_it() {
+    fn a_lead_is_the_first_label_or_token_and_the_bits_of_what_follows() {
         let (found, unit) = lead("u:unit[!weak] Num");
-        assert!(matches!(found, Some(Lead::Label(l, Some(Node::Class(Class::Num)))) if l == unit));
-        let (found, unit) = lead("(unit[cap] | unit[lower]) n:capname");
-        assert!(matches!(found, Some(Lead::Label(l, Some(Node::Capture(..)))) if l == unit));
-        let (found, _) = lead("Num (\"/\" Word)+");
-        assert!(matches!(
-            found,
-            Some(Lead::Class(Class::Num, Some(Node::Repeat { .. })))
-        ));
-        assert!(matches!(lead("^ capname $").0, Some(Lead::LineStart)));
-        assert!(matches!(lead("unit").0, Some(Lead::Label(_, None))));
+        assert_eq!(found, Some(Lead::Label(unit, class_bit(Class::Num))));
+        let (found, unit) = lead("(unit[cap] | unit[lower]) Upper? Num");
+        let upper_or_num = class_bit(Class::Upper) | class_bit(Class::Num);
+        assert_eq!(found, Some(Lead::Label(unit, upper_or_num)));
+        let (found, unit) = lead("!Num unit");
+        assert_eq!(found, Some(Lead::Label(unit, u64::MAX)));
+        let (found, _) = lead("(\"ở\" | \"tại\" | Num) (Upper | Num)");
+        assert_eq!(found, Some(Lead::Token(upper_or_num)));
+        assert_eq!(lead("^ capname $").0, Some(Lead::LineStart));
     }
 
     #[test]
     fn a_pattern_that_may_begin_otherwise_has_no_lead() {
-        assert!(lead("qualifier? title").0.is_none());
-        assert!(lead("(title | unit) Num").0.is_none());
-        assert!(lead("!unit Name").0.is_none());
-        assert!(lead("\"bầu\" PER").0.is_none());
+        assert_eq!(lead("qualifier? title").0, None);
+        assert_eq!(lead("(title | unit) Num").0, None);
+        assert_eq!(lead("(Num | unit) Num").0, None);
+        assert_eq!(lead("\"giữ chức\" unit").0, None);
     }
 
     #[test]
