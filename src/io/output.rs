@@ -73,34 +73,104 @@ pub fn render(layout: Layout, id: &str, annotations: &Annotations) -> io::Result
 }
 
 /// `rows` as CSV records or JSON lines.
-fn rows<T: Serialize>(format: Format, rows: impl Iterator<Item = T>) -> io::Result<Vec<u8>> {
-    // Most documents have no relations: no writer (and its buffer) for nothing.
-    let mut rows = rows.peekable();
-    if rows.peek().is_none() {
-        return Ok(Vec::new());
-    }
+fn rows<T: Row>(format: Format, rows: impl Iterator<Item = T>) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
     match format {
         Format::Csv => {
-            // The writer's buffer only batches writes into a `Vec`, and a new one is zeroed
-            // for every document: a few rows' worth, not the default 8 KB.
-            let mut writer = csv::WriterBuilder::new()
-                .has_headers(false)
-                .buffer_capacity(1024)
-                .from_writer(Vec::new());
             for row in rows {
-                writer.serialize(row).map_err(io::Error::other)?;
+                let mut record = Record { out: &mut out };
+                row.write_csv(&mut record);
+                record.end();
             }
-            writer
-                .into_inner()
-                .map_err(|e| io::Error::other(e.to_string()))
         }
         Format::Jsonl => {
-            let mut out = Vec::new();
             for row in rows {
                 serde_json::to_writer(&mut out, &row)?;
                 out.push(b'\n');
             }
-            Ok(out)
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a CSV cell holds `,`, `"`, `\r` or `\n`. Cells are mostly short text with none, so
+/// the test goes eight bytes at a time, the last eight overlapping those before (a byte tested
+/// twice does no harm), rather than a byte at a time for the tail.
+fn needs_quotes(cell: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    // A byte of `word` equal to that of `ONES * b`, by the classic zero-byte test, which is
+    // exact when only asked whether there is one.
+    let has = |word: u64, b: u8| {
+        let x = word ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+    };
+    let special =
+        |word: u64| has(word, b',') | has(word, b'"') | has(word, b'\r') | has(word, b'\n');
+    let Some(last) = cell.len().checked_sub(8) else {
+        return cell
+            .iter()
+            .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
+    };
+    let word = |at: usize| u64::from_ne_bytes(cell[at..at + 8].try_into().expect("eight bytes"));
+    let mut at = 0;
+    while at < last {
+        if special(word(at)) {
+            return true;
+        }
+        at += 8;
+    }
+    special(word(last))
+}
+
+/// A row of an output file: serialised for JSON lines, written cell by cell for CSV (most of
+/// the output, and through the csv crate's serde writer several times the work).
+trait Row: Serialize {
+    fn write_csv(&self, record: &mut Record<'_>);
+}
+
+/// One CSV record being appended to a buffer, formatted as the csv crate writes it with its
+/// defaults (which wrote these files before): cells separated by `,`, the record ended by `\n`, and a cell
+/// quoted, its quotes doubled, only if it holds `,`, `"`, `\r` or `\n`.
+struct Record<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl Record<'_> {
+    fn text(&mut self, cell: &str) {
+        if needs_quotes(cell.as_bytes()) {
+            self.quoted(cell);
+        } else {
+            self.out.extend_from_slice(cell.as_bytes());
+            self.out.push(b',');
+        }
+    }
+
+    /// A cell in quotes, its quotes doubled: out of line, as few cells need it.
+    #[cold]
+    #[inline(never)]
+    fn quoted(&mut self, cell: &str) {
+        self.out.push(b'"');
+        for piece in cell.split_inclusive('"') {
+            self.out.extend_from_slice(piece.as_bytes());
+            if piece.ends_with('"') {
+                self.out.push(b'"');
+            }
+        }
+        self.out.extend_from_slice(b"\",");
+    }
+
+    /// A number, which never needs quotes.
+    fn number(&mut self, n: usize) {
+        self.out
+            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        self.out.push(b',');
+    }
+
+    /// Ends the record (every row has cells): the separator after its last cell becomes the
+    /// terminator.
+    fn end(self) {
+        if let Some(last) = self.out.last_mut() {
+            *last = b'\n';
         }
     }
 }
@@ -168,6 +238,19 @@ impl<'a> MentionRow<'a> {
     }
 }
 
+impl Row for MentionRow<'_> {
+    fn write_csv(&self, record: &mut Record<'_>) {
+        record.text(self.doc_id);
+        record.number(self.start);
+        record.number(self.end);
+        record.text(self.kind);
+        record.text(self.text);
+        record.text(self.canonical);
+        record.text(self.detail);
+        record.text(self.source);
+    }
+}
+
 #[derive(Serialize)]
 struct RelationRow<'a> {
     doc_id: &'a str,
@@ -195,11 +278,44 @@ impl<'a> RelationRow<'a> {
     }
 }
 
+impl Row for RelationRow<'_> {
+    fn write_csv(&self, record: &mut Record<'_>) {
+        record.text(self.doc_id);
+        record.text(self.person);
+        record.text(self.role);
+        record.text(self.title);
+        record.text(self.body);
+        record.text(self.place);
+        record.number(self.person_start);
+        record.number(self.role_start);
+    }
+}
+
 #[derive(Serialize)]
 struct ErrorRow<'a> {
     source: &'a str,
     line: Option<usize>,
     reason: &'a str,
+}
+
+impl Row for ErrorRow<'_> {
+    fn write_csv(&self, record: &mut Record<'_>) {
+        record.text(self.source);
+        match self.line {
+            Some(line) => record.number(line),
+            None => record.text(""),
+        }
+        record.text(self.reason);
+    }
+}
+
+/// A header row.
+impl Row for &[&str] {
+    fn write_csv(&self, record: &mut Record<'_>) {
+        for cell in *self {
+            record.text(cell);
+        }
+    }
 }
 
 /// Temporary files not yet renamed into place, for [`remove_temporaries`].
@@ -501,6 +617,31 @@ mod tests {
         let stream = render(Layout::Stream, "d", &one_mention()).unwrap();
         let line = String::from_utf8(stream.mentions).unwrap();
         assert!(line.starts_with("{\"id\":\"d\",\"mentions\":[{") && line.ends_with("]}\n"));
+    }
+
+    #[test]
+    fn cells_are_quoted_as_the_csv_crate_quotes_them() {
+        // Each special byte at each position of cells around the eight bytes tested at a time.
+        let mut cells = vec![String::new(), "huyện Như Thanh".to_string()];
+        for len in 1..=17 {
+            for at in 0..len {
+                for special in [",", "\"", "\r", "\n"] {
+                    cells.push(format!(
+                        "{}{special}{}",
+                        "a".repeat(at),
+                        "ệ".repeat(len - at - 1)
+                    ));
+                }
+            }
+        }
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        let mut ours = Vec::new();
+        for cell in &cells {
+            let row = [cell.as_str(), "x"];
+            csv.write_record(row).unwrap();
+            ours.extend(rows(Format::Csv, std::iter::once(row.as_slice())).unwrap());
+        }
+        assert_eq!(ours, csv.into_inner().unwrap());
     }
 
     #[test]
