@@ -268,8 +268,6 @@ impl Pipeline {
             })
             .collect();
         let resolutions = self.places.resolve(&queries);
-        let resolution_of: FxHashMap<u32, &Resolution> =
-            locs.iter().copied().zip(&resolutions).collect();
 
         // Relations.
         let pairs = link::distinct_pairs(&state.holds, original);
@@ -293,28 +291,37 @@ impl Pipeline {
             None => match_key(&original(id)),
         });
 
+        // `locs` are in the order of `live`, so each place meets its resolution in turn.
+        let mut place_resolutions = resolutions.iter();
         let mut mentions = Vec::with_capacity(live.len());
         for &id in &live {
             let a = &state.annotations[id as usize];
             let (start, end) = span(id);
-            let mut detail: Vec<(String, String)> = a.attrs.clone();
-            let mut canonical = self.canonical(text, state, id);
-            if a.label == self.loc {
-                if let Some(resolution) = resolution_of.get(&id) {
-                    self.place_detail(resolution, &mut detail, &mut canonical);
+            let mut detail = String::new();
+            let canonical = if a.label == self.loc {
+                let resolution = place_resolutions.next().expect("a resolution per place");
+                match self.place_detail(&a.attrs, resolution, &mut detail) {
+                    Some(unit) => unit.to_string(),
+                    None => self.canonical(text, state, id),
                 }
-            } else if a.label == self.role {
-                if let Some(&(_, person)) = refers.iter().find(|(r, _)| *r == id) {
-                    detail.push(("refers_to".into(), original(person)));
+            } else {
+                for (k, v) in &a.attrs {
+                    add_detail(&mut detail, k, v);
                 }
-            }
+                if a.label == self.role {
+                    if let Some(&(_, person)) = refers.iter().find(|(r, _)| *r == id) {
+                        add_detail(&mut detail, "refers_to", &original(person));
+                    }
+                }
+                self.canonical(text, state, id)
+            };
             mentions.push(Mention {
                 start,
                 end,
                 kind: self.labels.name(a.label).to_string(),
                 text: doc.original_slice(text, start, end).to_string(),
                 canonical,
-                detail: format_detail(&detail),
+                detail,
                 source: self.describe_source(a.source),
             });
         }
@@ -364,16 +371,22 @@ impl Pipeline {
         }
     }
 
-    fn place_detail(
-        &self,
+    /// Writes the detail of a place with attributes `attrs` resolved as `resolution`, and returns
+    /// the canonical form of the unit it names, if one (which stands for the text's own).
+    fn place_detail<'p>(
+        &'p self,
+        attrs: &[(String, String)],
         resolution: &Resolution,
-        detail: &mut Vec<(String, String)>,
-        canonical: &mut String,
-    ) {
+        detail: &mut String,
+    ) -> Option<&'p str> {
+        // A unit's level replaces the one the rules found.
+        let replaced = |k: &str| matches!(resolution, Resolution::Unit { .. }) && k == "level";
+        for (k, v) in attrs.iter().filter(|(k, _)| !replaced(k)) {
+            add_detail(detail, k, v);
+        }
         match resolution {
             Resolution::Unit { unit, fuzzy } => {
                 let u = &self.places.units[*unit];
-                detail.retain(|(k, _)| k != "level");
                 for (k, v) in [
                     ("level", &u.level),
                     ("code", &u.code),
@@ -382,23 +395,25 @@ impl Pipeline {
                     ("until", &u.until),
                     ("became", &u.became),
                 ] {
-                    if !v.is_empty() {
-                        detail.push((k.into(), v.to_string()));
-                    }
+                    add_detail(detail, k, v);
                 }
                 if *fuzzy {
-                    detail.push(("fuzzy".into(), "yes".into()));
+                    add_detail(detail, "fuzzy", "yes");
                 }
-                *canonical = u.canonical.to_string();
+                Some(&u.canonical)
             }
             Resolution::Ambiguous(units) => {
                 let codes: Vec<String> = units
                     .iter()
                     .map(|&u| format!("{}/{}", self.places.units[u].era, self.places.units[u].code))
                     .collect();
-                detail.push(("candidates".into(), codes.join("|")));
+                add_detail(detail, "candidates", &codes.join("|"));
+                None
             }
-            Resolution::Unknown => detail.push(("known".into(), "no".into())),
+            Resolution::Unknown => {
+                add_detail(detail, "known", "no");
+                None
+            }
         }
     }
 
@@ -455,17 +470,18 @@ impl Pipeline {
     }
 }
 
-fn format_detail(pairs: &[(String, String)]) -> String {
-    let mut out = String::new();
-    for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
-        if !out.is_empty() {
-            out.push_str("; ");
-        }
-        out.push_str(k);
-        out.push('=');
-        out.push_str(v);
+/// Appends `key=value` to a mention's detail, after `; ` if it has some already; an empty value
+/// is left out.
+fn add_detail(detail: &mut String, key: &str, value: &str) {
+    if value.is_empty() {
+        return;
     }
-    out
+    if !detail.is_empty() {
+        detail.push_str("; ");
+    }
+    detail.push_str(key);
+    detail.push('=');
+    detail.push_str(value);
 }
 
 /// `2025` for a place the text says a unit is now part of (`nay là`, `nay thuộc`, `(nay …`),
