@@ -9,20 +9,27 @@ use rustc_hash::FxHashSet;
 
 use crate::text::match_key;
 
-/// A person-holds-role pair by annotation ids, with the keys used to compare them.
+/// A person-holds-role pair by annotation ids.
 #[derive(Debug, Clone)]
 pub struct Pair {
     pub person: u32,
     pub role: u32,
+    /// The role's text as roles are compared (its match key).
+    pub role_key: String,
 }
 
 /// Keeps the first of each pair whose person and role read the same after normalisation.
-pub fn distinct_pairs(holds: &[(u32, u32)], text: impl Fn(u32) -> String) -> Vec<Pair> {
+pub fn distinct_pairs<'t>(holds: &[(u32, u32)], text: impl Fn(u32) -> &'t str) -> Vec<Pair> {
     let mut seen = FxHashSet::default();
     let mut pairs = Vec::new();
     for &(person, role) in holds {
-        if seen.insert((match_key(&text(person)), match_key(&text(role)))) {
-            pairs.push(Pair { person, role });
+        let role_key = match_key(text(role));
+        if seen.insert((match_key(text(person)), role_key.clone())) {
+            pairs.push(Pair {
+                person,
+                role,
+                role_key,
+            });
         }
     }
     pairs
@@ -30,25 +37,30 @@ pub fn distinct_pairs(holds: &[(u32, u32)], text: impl Fn(u32) -> String) -> Vec
 
 /// For each role annotation not held by anyone, the person who held the same role earlier.
 ///
-/// `roles` are `(annotation id, first token)` in document order; returns `(role id, person id)`.
-pub fn refer_nameless(
+/// `roles` are `(annotation id, first token)` in document order, `held` the pairs with their
+/// role's first token; returns `(role id, person id)`.
+pub fn refer_nameless<'t>(
     roles: &[(u32, u32)],
-    held: &[(u32, u32, u32)],
-    key: impl Fn(u32) -> String,
+    held: &[(&Pair, u32)],
+    text: impl Fn(u32) -> &'t str,
 ) -> Vec<(u32, u32)> {
-    let holding: FxHashSet<u32> = held.iter().map(|&(_, role, _)| role).collect();
+    let holding: FxHashSet<u32> = held.iter().map(|(pair, _)| pair.role).collect();
     let mut out = Vec::new();
     for &(role, first) in roles {
         if holding.contains(&role) {
             continue;
         }
-        let wanted = key(role);
+        // The role's key is made only if someone held a role before it.
+        let mut earlier = held.iter().filter(|&&(_, at)| at < first).peekable();
+        if earlier.peek().is_none() {
+            continue;
+        }
+        let wanted = match_key(text(role));
         // The nearest earlier holder of a role that reads the same.
-        let holder = held
-            .iter()
-            .filter(|&&(_, r, at)| at < first && key(r) == wanted)
-            .max_by_key(|&&(_, _, at)| at)
-            .map(|&(person, _, _)| person);
+        let holder = earlier
+            .filter(|(pair, _)| pair.role_key == wanted)
+            .max_by_key(|&&(_, at)| at)
+            .map(|(pair, _)| pair.person);
         if let Some(person) = holder {
             out.push((role, person));
         }
@@ -68,15 +80,19 @@ mod tests {
             "Phạm Gia Túc",
             "Bí thư Tỉnh uỷ",
         ];
-        let pairs = distinct_pairs(&[(0, 1), (2, 3)], |i| texts[i as usize].to_string());
+        let pairs = distinct_pairs(&[(0, 1), (2, 3)], |i| texts[i as usize]);
         assert_eq!(pairs.len(), 1);
     }
 
     #[test]
     fn a_nameless_role_refers_to_the_earlier_holder() {
-        let keys = ["a", "chủ tịch ubnd huyện", "chủ tịch ubnd huyện", "b"];
-        let held = [(0, 1, 5)];
-        let refs = refer_nameless(&[(1, 5), (2, 40)], &held, |i| keys[i as usize].to_string());
+        let texts = ["a", "Chủ tịch UBND huyện", "chủ tịch UBND Huyện", "b"];
+        let pair = Pair {
+            person: 0,
+            role: 1,
+            role_key: match_key(texts[1]),
+        };
+        let refs = refer_nameless(&[(1, 5), (2, 40)], &[(&pair, 5)], |i| texts[i as usize]);
         assert_eq!(refs, vec![(2, 0)]);
     }
 }

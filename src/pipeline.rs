@@ -1,7 +1,6 @@
 //! The pipeline: resources compiled once, then normalise → match → rules → places → link for each
 //! document. A [`Pipeline`] is immutable after construction and shared by all threads.
 
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::error::Error;
@@ -13,7 +12,7 @@ use crate::places::{PlaceIndex, Query, Resolution};
 use crate::rules::engine::{Loss, Source, State};
 use crate::rules::facts::EntryFacts;
 use crate::rules::{at_grown, RuleSet, NO_WORD};
-use crate::text::{display_form, match_key, Normalized};
+use crate::text::{display_form, Normalized};
 
 /// One mention, ready to write.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -246,7 +245,7 @@ impl Pipeline {
         };
         let original = |id: u32| {
             let (s, e) = span(id);
-            doc.original_slice(text, s, e).to_string()
+            doc.original_slice(text, s, e)
         };
 
         // Places, resolved together.
@@ -271,9 +270,9 @@ impl Pipeline {
 
         // Relations.
         let pairs = link::distinct_pairs(&state.holds, original);
-        let held: Vec<(u32, u32, u32)> = pairs
+        let held: Vec<(&link::Pair, u32)> = pairs
             .iter()
-            .map(|p| (p.person, p.role, state.annotations[p.role as usize].first))
+            .map(|p| (p, state.annotations[p.role as usize].first))
             .collect();
         let roles: Vec<(u32, u32)> = live
             .iter()
@@ -281,15 +280,7 @@ impl Pipeline {
             .filter(|&id| state.annotations[id as usize].label == self.role)
             .map(|id| (id, state.annotations[id as usize].first))
             .collect();
-        // Each role's key once, not once per (role, earlier holder) comparison.
-        let role_keys: FxHashMap<u32, String> = roles
-            .iter()
-            .map(|&(id, _)| (id, match_key(&original(id))))
-            .collect();
-        let refers = link::refer_nameless(&roles, &held, |id| match role_keys.get(&id) {
-            Some(key) => key.clone(),
-            None => match_key(&original(id)),
-        });
+        let refers = link::refer_nameless(&roles, &held, original);
 
         // `locs` are in the order of `live`, so each place meets its resolution in turn.
         let mut place_resolutions = resolutions.iter();
@@ -310,7 +301,7 @@ impl Pipeline {
                 }
                 if a.label == self.role {
                     if let Some(&(_, person)) = refers.iter().find(|(r, _)| *r == id) {
-                        add_detail(&mut detail, "refers_to", &original(person));
+                        add_detail(&mut detail, "refers_to", original(person));
                     }
                 }
                 self.canonical(text, state, id)
@@ -351,12 +342,12 @@ impl Pipeline {
                         Resolution::Unit { unit, .. } => {
                             self.places.units[*unit].canonical.to_string()
                         }
-                        _ => original(l),
+                        _ => original(l).to_string(),
                     })
                     .unwrap_or_default();
                 Relation {
-                    person: original(p.person),
-                    role: original(p.role),
+                    person: original(p.person).to_string(),
+                    role: original(p.role).to_string(),
                     title: attr("title"),
                     body: attr("body"),
                     place,
