@@ -244,15 +244,19 @@ struct Run {
     non_ascii_capitals: usize,
     /// The first character is an upper-case letter.
     capitalised: bool,
+    /// What follows is ASCII (a space, a punctuation mark, a control character), which ends
+    /// the run's word whatever comes after it.
+    ends_word: bool,
 }
 
 impl Run {
     /// The run at byte `from` of `s`. A character followed by a combining mark is left out: it
     /// may compose with it.
-    #[inline]
+    #[inline(always)]
     fn scan(s: &str, from: usize) -> Run {
         let bytes = s.as_bytes();
         let (mut at, mut letters, mut ascii_capitals, mut non_ascii_capitals) = (from, 0, 0, 0);
+        let mut ends_word = false;
         // Tested in order of frequency.
         while let Some(&b) = bytes.get(at) {
             if b.is_ascii_lowercase() {
@@ -267,6 +271,7 @@ impl Run {
                 at += len;
             } else if b < b'0' {
                 // Spaces and most punctuation, what runs mostly end at.
+                ends_word = true;
                 break;
             } else if b.is_ascii_uppercase() {
                 letters += 1;
@@ -275,6 +280,7 @@ impl Run {
             } else if b.is_ascii_digit() {
                 at += 1;
             } else {
+                ends_word = true;
                 break;
             }
         }
@@ -285,8 +291,9 @@ impl Run {
             upper_letters,
             non_ascii_capitals,
             capitalised: is_capital(bytes, from),
+            ends_word,
         };
-        if run.len > 0 && mark_at(s, at) {
+        if run.len > 0 && !ends_word && mark_at(s, at) {
             run.remove_last(bytes.get(from..).unwrap_or_default());
         }
         run
@@ -334,12 +341,43 @@ fn plain_punct_at(s: &str, at: usize) -> bool {
     s.as_bytes().get(at).is_some_and(|&b| is_plain_punct(b)) && !mark_at(s, at + 1)
 }
 
-/// The part of a stretch read but not yet copied into the text: from byte `from` on, with
-/// `capitals` ASCII upper-case letters.
-#[derive(Default)]
-struct Uncopied {
-    from: usize,
-    capitals: usize,
+/// The token of a word at bytes `start..end` of the text, with `letters` letters, `upper` of
+/// them upper case; `capitalised` if its first letter is.
+fn word_token(
+    start: u32,
+    end: u32,
+    capitalised: bool,
+    letters: usize,
+    upper: usize,
+    line_start: bool,
+) -> Token {
+    Token {
+        start,
+        end,
+        kind: if letters > 0 {
+            TokenKind::Word
+        } else {
+            TokenKind::Number
+        },
+        capitalised,
+        all_upper: upper == letters,
+        letters: u8::try_from(letters).unwrap_or(u8::MAX),
+        line_start,
+    }
+}
+
+/// Extends `word` to byte `end` of the text, with `letters` more letters, `upper` of them upper
+/// case.
+#[inline]
+fn grow(word: &mut Token, end: u32, letters: usize, upper: usize) {
+    word.end = end;
+    if letters > 0 {
+        word.letters = word
+            .letters
+            .saturating_add(u8::try_from(letters).unwrap_or(u8::MAX));
+        word.all_upper &= upper == letters;
+        word.kind = TokenKind::Word;
+    }
 }
 
 /// Whether the word that ends at byte `end` of `bytes` may need its tone moved by [`retone`]:
@@ -519,7 +557,9 @@ impl Builder {
     ///
     /// This is most of any text, so it is done in bulk: tokens are made a run at a time, from
     /// offsets in the original (the normalised text of a stretch is as long), and the text and
-    /// its offset map are written a stretch at a time.
+    /// its offset map are written a stretch at a time. Most pieces go through
+    /// [`Builder::push_plain_pieces`]; this takes the first and those that need more.
+    #[inline(never)]
     fn push_stretch(&mut self, rest: &str, at: usize) -> usize {
         let bytes = rest.as_bytes();
         if !bytes.first().is_some_and(|&b| may_start_stretch(b)) {
@@ -527,8 +567,12 @@ impl Builder {
         }
         // The stretch so far is `rest[..end]`.
         let mut end = 0;
-        let mut uncopied = Uncopied::default();
+        // The stretch is in the text up to byte `copied`.
+        let mut copied = 0;
         loop {
+            if end > 0 && !self.word_open {
+                end = self.push_plain_pieces(rest, end, self.out.text.len() - copied);
+            }
             let spaced = bytes.get(end) == Some(&b' ') && self.keeps_space(end);
             let from = end + usize::from(spaced);
             let run = Run::scan(rest, from);
@@ -538,11 +582,11 @@ impl Builder {
             }
             if end == 0 {
                 self.flush_space();
+                if (spaced || punct) && self.word_open {
+                    self.end_word_in_stretch(rest, at, end, &mut copied);
+                }
             }
-            if (spaced || punct) && self.word_open {
-                self.end_word_in_stretch(rest, at, end, &mut uncopied);
-            }
-            let start = (self.out.text.len() + from - uncopied.from) as u32;
+            let start = (self.out.text.len() + from - copied) as u32;
             if punct {
                 self.push_punct(start, start + 1);
                 end = from + 1;
@@ -557,16 +601,59 @@ impl Builder {
                 run.upper_letters,
             );
             end = from + run.len;
-            uncopied.capitals += run.upper_letters - run.non_ascii_capitals;
             if run.non_ascii_capitals > 0 && self.lowercase {
                 // Rare enough to copy what comes before and lower-case the run on its own.
-                self.copy_verbatim(rest, at, &mut uncopied, from);
+                self.copy_verbatim(rest, at, &mut copied, from);
                 self.push_lowered(rest.get(from..end).unwrap_or_default(), at + from);
-                uncopied.from = end;
+                copied = end;
+            }
+            if run.ends_word {
+                // Ended now rather than at the next piece, which leaves that to the plain pieces.
+                self.end_word_in_stretch(rest, at, end, &mut copied);
             }
         }
-        self.copy_verbatim(rest, at, &mut uncopied, end);
+        self.copy_verbatim(rest, at, &mut copied, end);
         end
+    }
+
+    /// Pushes the pieces of the stretch `rest` from byte `end` on, where no word is open, as
+    /// long as each needs nothing but its token: punctuation marks, and runs that are words of
+    /// their own (ended by what follows them, neither lower-cased nor retoned). Returns where it
+    /// stopped, for [`Builder::push_stretch`] to take the next piece; `shift` takes a byte of
+    /// `rest` to where it is in the text.
+    ///
+    /// Nothing but the tokens changes, so the loop keeps its state in registers.
+    #[inline(never)]
+    fn push_plain_pieces(&mut self, rest: &str, mut end: usize, shift: usize) -> usize {
+        // The stretch's first piece took it.
+        debug_assert!(!self.line_start);
+        let bytes = rest.as_bytes();
+        loop {
+            let spaced = bytes.get(end) == Some(&b' ');
+            let from = end + usize::from(spaced);
+            let run = Run::scan(rest, from);
+            let start = (from + shift) as u32;
+            if run.len == 0 {
+                if !plain_punct_at(rest, from) {
+                    return end;
+                }
+                self.push_punct(start, start + 1);
+                end = from + 1;
+                continue;
+            }
+            let run_end = from + run.len;
+            if !run.ends_word
+                || (run.non_ascii_capitals > 0 && self.lowercase)
+                || may_retone(bytes, run_end)
+            {
+                return end;
+            }
+            let word_end = start + run.len as u32;
+            let (letters, upper) = (run.letters, run.upper_letters);
+            let word = word_token(start, word_end, run.capitalised, letters, upper, false);
+            self.push_word_token(word);
+            end = run_end;
+        }
     }
 
     /// Whether a space at byte `end` of a stretch is written as it is, as `space` and
@@ -578,9 +665,9 @@ impl Builder {
     /// Ends the open word, which ends at byte `end` of the stretch `rest` (at byte `at` of the
     /// original).
     #[inline]
-    fn end_word_in_stretch(&mut self, rest: &str, at: usize, end: usize, uncopied: &mut Uncopied) {
+    fn end_word_in_stretch(&mut self, rest: &str, at: usize, end: usize, copied: &mut usize) {
         if end == 0 || may_retone(rest.as_bytes(), end) {
-            self.close_word_in_text(rest, at, end, uncopied);
+            self.close_word_in_text(rest, at, end, copied);
         } else {
             self.push_word();
         }
@@ -590,8 +677,8 @@ impl Builder {
     /// retoning works on the text, so the word must be in it.
     #[cold]
     #[inline(never)]
-    fn close_word_in_text(&mut self, rest: &str, at: usize, end: usize, uncopied: &mut Uncopied) {
-        self.copy_verbatim(rest, at, uncopied, end);
+    fn close_word_in_text(&mut self, rest: &str, at: usize, end: usize, copied: &mut usize) {
+        self.copy_verbatim(rest, at, copied, end);
         self.close_word();
     }
 
@@ -600,52 +687,30 @@ impl Builder {
     /// upper case.
     #[inline]
     fn grow_word(&mut self, start: u32, end: u32, capitalised: bool, letters: usize, upper: usize) {
-        if !self.word_open {
-            // Made whole, which is cheaper than made empty and then grown.
+        if self.word_open {
+            grow(&mut self.word, end, letters, upper);
+        } else {
+            let line_start = std::mem::take(&mut self.line_start);
+            self.word = word_token(start, end, capitalised, letters, upper, line_start);
             self.word_open = true;
-            self.word = Token {
-                start,
-                end,
-                kind: if letters > 0 {
-                    TokenKind::Word
-                } else {
-                    TokenKind::Number
-                },
-                capitalised,
-                all_upper: upper == letters,
-                letters: u8::try_from(letters).unwrap_or(u8::MAX),
-                line_start: std::mem::take(&mut self.line_start),
-            };
-            return;
-        }
-        let word = &mut self.word;
-        word.end = end;
-        if letters > 0 {
-            word.letters = word
-                .letters
-                .saturating_add(u8::try_from(letters).unwrap_or(u8::MAX));
-            word.all_upper &= upper == letters;
-            word.kind = TokenKind::Word;
         }
     }
 
-    /// Copies the stretch `rest`, at byte `at` of the original, into the text from `uncopied` up
-    /// to byte `to`.
-    fn copy_verbatim(&mut self, rest: &str, at: usize, uncopied: &mut Uncopied, to: usize) {
-        let text = rest.get(uncopied.from..to).unwrap_or_default();
-        self.push_verbatim(text, at + uncopied.from, uncopied.capitals);
-        *uncopied = Uncopied {
-            from: to,
-            capitals: 0,
-        };
+    /// Copies the stretch `rest`, at byte `at` of the original, into the text from byte
+    /// `copied` up to byte `to`.
+    fn copy_verbatim(&mut self, rest: &str, at: usize, copied: &mut usize, to: usize) {
+        let text = rest.get(*copied..to).unwrap_or_default();
+        self.push_verbatim(text, at + *copied);
+        *copied = to;
     }
 
-    /// Pushes `text`, at byte `at` of the original, with its offset map; its upper-case letters,
-    /// `capitals` of them, are ASCII.
-    fn push_verbatim(&mut self, text: &str, at: usize, capitals: usize) {
+    /// Pushes `text`, at byte `at` of the original, with its offset map; its upper-case letters
+    /// are ASCII.
+    fn push_verbatim(&mut self, text: &str, at: usize) {
         let start = self.out.text.len();
         self.out.text.push_str(text);
-        if self.lowercase && capitals > 0 {
+        // Cheaper than counting capitals to skip it.
+        if self.lowercase {
             if let Some(pushed) = self.out.text.get_mut(start..) {
                 pushed.make_ascii_lowercase();
             }
@@ -815,8 +880,14 @@ impl Builder {
     /// Ends the current word as it is.
     fn push_word(&mut self) {
         self.word_open = false;
+        self.push_word_token(self.word);
+    }
+
+    /// Records the token of a word that has ended.
+    #[inline]
+    fn push_word_token(&mut self, word: Token) {
         if self.track {
-            self.out.tokens.push(self.word);
+            self.out.tokens.push(word);
         }
     }
 
