@@ -251,7 +251,8 @@ struct Run {
 
 impl Run {
     /// The run at byte `from` of `s`. A character followed by a combining mark is left out: it
-    /// may compose with it.
+    /// may compose with it. Always inlined, so that the run stays in registers in both loops that
+    /// read runs.
     #[inline(always)]
     fn scan(s: &str, from: usize) -> Run {
         let bytes = s.as_bytes();
@@ -709,7 +710,7 @@ impl Builder {
     fn push_verbatim(&mut self, text: &str, at: usize) {
         let start = self.out.text.len();
         self.out.text.push_str(text);
-        // Cheaper than counting capitals to skip it.
+        // Lower-casing every copy costs less than counting capitals to skip it.
         if self.lowercase {
             if let Some(pushed) = self.out.text.get_mut(start..) {
                 pushed.make_ascii_lowercase();
