@@ -327,6 +327,9 @@ fn is_capital(bytes: &[u8], at: usize) -> bool {
     }
 }
 
+/// Bytes of text past which [`Builder::push_plain_pieces`] pays, a few words.
+const PLAIN_PIECES_MIN_LEN: usize = 32;
+
 /// Whether a stretch (see [`Builder::push_stretch`]) may start with byte `b`.
 fn may_start_stretch(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b' ' || is_plain_punct(b) || matches!(b, 0xC3..=0xC6 | 0xE1)
@@ -571,7 +574,9 @@ impl Builder {
         // The stretch is in the text up to byte `copied`.
         let mut copied = 0;
         loop {
-            if end > 0 && !self.word_open {
+            // Short texts (names, keys) have too few pieces left to pay for the plain pieces'
+            // start and end.
+            if end > 0 && !self.word_open && rest.len() - end > PLAIN_PIECES_MIN_LEN {
                 end = self.push_plain_pieces(rest, end, self.out.text.len() - copied);
             }
             let spaced = bytes.get(end) == Some(&b' ') && self.keeps_space(end);
@@ -1276,8 +1281,13 @@ mod tests {
             "&",
             "",
         ];
+        // Each row also after text long enough for the plain pieces to take it.
+        let lead = "các đại biểu, ông bà và người dân tham dự ";
+        assert!(lead.len() > PLAIN_PIECES_MIN_LEN);
         for row in rows {
             assert_fast_path_agrees(row);
+            assert_fast_path_agrees(&format!("{lead}{row}"));
+            assert_fast_path_agrees(&format!("{lead}{row} {lead}"));
         }
     }
 
