@@ -577,7 +577,7 @@ impl Builder {
             // Short texts (names, keys) have too few pieces left to pay for the plain pieces'
             // start and end.
             if end > 0 && !self.word_open && rest.len() - end > PLAIN_PIECES_MIN_LEN {
-                end = self.push_plain_pieces(rest, end, self.out.text.len() - copied);
+                end = self.push_plain_pieces(rest, end, self.out.text.len() + end - copied);
             }
             let spaced = bytes.get(end) == Some(&b' ') && self.keeps_space(end);
             let from = end + usize::from(spaced);
@@ -622,23 +622,26 @@ impl Builder {
         end
     }
 
-    /// Pushes the pieces of the stretch `rest` from byte `end` on, where no word is open, as
+    /// Pushes the pieces of the stretch `rest` from byte `first` on, where no word is open, as
     /// long as each needs nothing but its token: punctuation marks, and runs that are words of
     /// their own (ended by what follows them, neither lower-cased nor retoned). Returns where it
-    /// stopped, for [`Builder::push_stretch`] to take the next piece; `shift` takes a byte of
-    /// `rest` to where it is in the text.
+    /// stopped, for [`Builder::push_stretch`] to take the next piece. Byte `first` of `rest`
+    /// goes to byte `text_at` of the text, and the pieces after it as far on.
     ///
     /// Nothing but the tokens changes, so the loop keeps its state in registers.
     #[inline(never)]
-    fn push_plain_pieces(&mut self, rest: &str, mut end: usize, shift: usize) -> usize {
+    fn push_plain_pieces(&mut self, rest: &str, first: usize, text_at: usize) -> usize {
         // The stretch's first piece took it, if tokens are recorded.
         debug_assert!(!(self.track && self.line_start));
         let bytes = rest.as_bytes();
+        let mut end = first;
         loop {
             let spaced = bytes.get(end) == Some(&b' ');
             let from = end + usize::from(spaced);
             let run = Run::scan(rest, from);
-            let start = (from + shift) as u32;
+            // Not `from` shifted by the text's length less the stretch's: a retoned word can
+            // leave the text shorter than the stretch read (`uỳ`, four bytes, becomes `ùy`).
+            let start = (text_at + (from - first)) as u32;
             if run.len == 0 {
                 if !plain_punct_at(rest, from) {
                     return end;
@@ -1270,6 +1273,8 @@ mod tests {
             "e\u{302}\u{303} Hoa\u{300} u\u{309}y",
             "12ab AB12 3.5 x2 Ă ă Ư ư Ơ ơ Đ đ",
             "quý Quý QUÝ thuý oà oạ uỷ",
+            // Retoned to fewer bytes (`ỳ` is three, `ù` two).
+            "Thuỳ Linh, uỹ oẽ",
             "mid-word ThànhPhố HồChíMinh aBc",
             "İstanbul ẞ ǅ Ωmega \u{1f600} 中文",
             "ends mid-wor",
@@ -1288,6 +1293,7 @@ mod tests {
             assert_fast_path_agrees(row);
             assert_fast_path_agrees(&format!("{lead}{row}"));
             assert_fast_path_agrees(&format!("{lead}{row} {lead}"));
+            assert_fast_path_agrees(&format!("{row} {lead}"));
         }
     }
 
