@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 use crate::error::Error;
 use crate::gazetteer::Gazetteer;
 use crate::label::{Label, Labels};
-use crate::text::{Normalized, Token};
+use crate::text::{Normalized, Token, Tokenized};
 use automaton::{Automaton, Symbol};
 use table::Table;
 
@@ -104,7 +104,9 @@ impl Matcher {
                 }
             }
         }
-        let keys: Vec<Normalized> = groups.par_iter().map(|g| Normalized::new(&g.key)).collect();
+        // Keys are normalised already (the gazetteer's `match_key`), but their tokens are made by
+        // the same normaliser as a document's, so that the two always agree.
+        let keys: Vec<Tokenized> = groups.par_iter().map(|g| Tokenized::new(&g.key)).collect();
         let codes = Codes::new(&keys, words).ok_or_else(|| {
             Error::gazetteer(
                 ALL_GAZETTEERS,
@@ -112,7 +114,8 @@ impl Matcher {
                 "more distinct words than the matcher can number (a billion)",
             )
         })?;
-        let automaton = Automaton::new(keys.iter().map(|key| codes.symbols(key)));
+        let automaton =
+            Automaton::new(keys.iter().map(|key| codes.symbols(&key.text, &key.tokens)));
         Ok(Matcher {
             automaton,
             codes,
@@ -145,7 +148,7 @@ impl Matcher {
     fn scan(&self, doc: &Normalized, mut found: impl FnMut(Hit)) -> Vec<u32> {
         let mut codes = Vec::with_capacity(doc.tokens.len());
         let mut state = self.automaton.start();
-        for (last, symbol) in (1..).zip(self.codes.symbols(doc)) {
+        for (last, symbol) in (1..).zip(self.codes.symbols(&doc.text, &doc.tokens)) {
             codes.push(symbol.code);
             state = self.automaton.next(state, symbol);
             for (len, key) in self.automaton.matches(state) {
@@ -200,7 +203,7 @@ impl Codes {
     /// Numbers the distinct tokens of `keys` and `words`; `None` when there are more than
     /// [`Symbol`] can hold. A word no key contains gets a code no pattern has, so it stops a
     /// match as code 0 does.
-    fn new(keys: &[Normalized], words: &[String]) -> Option<Codes> {
+    fn new(keys: &[Tokenized], words: &[String]) -> Option<Codes> {
         let mut of = FxHashMap::default();
         let key_tokens = keys
             .iter()
@@ -241,11 +244,15 @@ impl Codes {
         }
     }
 
-    /// The tokens of `text` (a key or a document) as the automaton reads them: each one's gap
+    /// The `tokens` of `text` (a key or a document) as the automaton reads them: each one's gap
     /// and code.
-    fn symbols<'t>(&'t self, text: &'t Normalized) -> impl Iterator<Item = Symbol> + 't {
-        let bytes = text.text.as_bytes();
-        text.tokens.iter().scan(None, move |previous_end, token| {
+    fn symbols<'t>(
+        &'t self,
+        text: &'t str,
+        tokens: &'t [Token],
+    ) -> impl Iterator<Item = Symbol> + 't {
+        let bytes = text.as_bytes();
+        tokens.iter().scan(None, move |previous_end, token| {
             let symbol = Symbol {
                 gap: gap(bytes, *previous_end, token),
                 code: self.code(bytes, token.range()),

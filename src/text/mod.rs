@@ -6,5 +6,5 @@
 mod normalize;
 mod token;
 
-pub use normalize::{display_form, match_key, Normalized};
+pub use normalize::{display_form, match_key, Normalized, Tokenized};
 pub use token::{Token, TokenKind};

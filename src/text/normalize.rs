@@ -34,7 +34,7 @@ pub struct Normalized {
 impl Normalized {
     /// Normalises `original` for matching.
     pub fn new(original: &str) -> Normalized {
-        let mut builder = Builder::new(true, true);
+        let mut builder = Builder::new(true, Record::Offsets);
         builder.feed(original);
         builder.finish()
     }
@@ -75,16 +75,36 @@ impl Normalized {
     }
 }
 
+/// A text normalised for matching, with its tokens but without the map back to the original:
+/// what a gazetteer key needs, as keys are matched but never reported.
+#[derive(Debug, Default)]
+pub struct Tokenized {
+    /// As [`Normalized::text`].
+    pub text: String,
+    /// Syllables and punctuation of `text`, in order.
+    pub tokens: Vec<Token>,
+}
+
+impl Tokenized {
+    /// Normalises `text` for matching, as [`Normalized::new`] does.
+    pub fn new(text: &str) -> Tokenized {
+        let mut builder = Builder::new(true, Record::Tokens);
+        builder.feed(text);
+        let Normalized { text, tokens, .. } = builder.finish();
+        Tokenized { text, tokens }
+    }
+}
+
 /// The key a gazetteer surface is matched under: the same fold as document text.
 pub fn match_key(surface: &str) -> String {
-    let mut builder = Builder::new(true, false);
+    let mut builder = Builder::new(true, Record::Text);
     builder.feed(surface);
     builder.finish().text
 }
 
 /// The display form of a span: NFC, new tone placement and single spaces, case kept.
 pub fn display_form(text: &str) -> String {
-    let mut builder = Builder::new(false, false);
+    let mut builder = Builder::new(false, Record::Text);
     builder.feed(text);
     builder.finish().text
 }
@@ -521,10 +541,24 @@ fn retone(before: Option<char>, x: char, y: char) -> Option<(char, char)> {
     Some((compose(x, tone)?, base))
 }
 
+/// What a [`Builder`] records besides the normalised text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Record {
+    /// Nothing (match keys, display forms).
+    Text,
+    /// The tokens (gazetteer keys, see [`Tokenized`]).
+    Tokens,
+    /// The tokens and the maps back to the original (documents).
+    Offsets,
+}
+
 /// Streams original text into its normalised form, its tokens and the offset map.
 struct Builder {
     lowercase: bool,
-    track: bool,
+    /// Tokens are recorded.
+    tokens: bool,
+    /// The maps back to the original are written.
+    offsets: bool,
     out: Normalized,
     /// Original index of the first pending whitespace character, and whether it held a newline.
     pending_space: Option<(u32, bool)>,
@@ -536,10 +570,11 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(lowercase: bool, track: bool) -> Builder {
+    fn new(lowercase: bool, record: Record) -> Builder {
         Builder {
             lowercase,
-            track,
+            tokens: record != Record::Text,
+            offsets: record == Record::Offsets,
             out: Normalized::default(),
             pending_space: None,
             // Replaced when the first word opens.
@@ -572,11 +607,13 @@ impl Builder {
     /// Room for the usual case, where the normalised text is about as long as the original.
     fn reserve(&mut self, len: usize) {
         self.out.text.reserve(len);
-        if self.track {
+        if self.tokens {
+            self.out.tokens.reserve(len / 4);
+        }
+        if self.offsets {
             self.out.origin.reserve(len);
             // A chunk's slots are written before those past its code points are dropped.
             self.out.original_bytes.reserve(len + CHUNK);
-            self.out.tokens.reserve(len / 4);
         }
     }
 
@@ -665,7 +702,7 @@ impl Builder {
         // Past the stretch's start, so every space is kept (see `keeps_space`) and the first
         // piece took the line start, if tokens are recorded.
         debug_assert!(first > 0 && !self.word_open);
-        debug_assert!(!(self.track && self.line_start));
+        debug_assert!(!(self.tokens && self.line_start));
         let bytes = rest.as_bytes();
         let mut end = first;
         loop {
@@ -772,7 +809,7 @@ impl Builder {
     /// the original (or characters of the same lengths in their place): each byte maps to the
     /// code point it is part of, and each code point to its byte.
     fn map_verbatim(&mut self, at: usize, len: usize) {
-        if !self.track {
+        if !self.offsets {
             return;
         }
         let text = self.out.text.as_bytes();
@@ -826,7 +863,7 @@ impl Builder {
 
     /// Records that the original's next code point starts at its byte `at`.
     fn map_code_point(&mut self, at: usize) {
-        if self.track {
+        if self.offsets {
             self.out.original_bytes.push(at as u32);
         }
     }
@@ -925,7 +962,7 @@ impl Builder {
     /// Records the token of a word that has ended.
     #[inline]
     fn push_word_token(&mut self, word: Token) {
-        if self.track {
+        if self.tokens {
             self.out.tokens.push(word);
         }
     }
@@ -939,7 +976,7 @@ impl Builder {
 
     /// Records the punctuation mark at bytes `start..end` of the text.
     fn push_punct(&mut self, start: u32, end: u32) {
-        if self.track {
+        if self.tokens {
             self.out.tokens.push(Token {
                 start,
                 end,
@@ -961,7 +998,7 @@ impl Builder {
     /// Maps the last `len` bytes written to the original code point `origin`.
     #[inline]
     fn map_bytes(&mut self, origin: u32, len: usize) {
-        if self.track {
+        if self.offsets {
             let len = self.out.origin.len() + len;
             self.out.origin.resize(len, origin);
         }
@@ -1263,7 +1300,7 @@ mod tests {
 
     /// `original` normalised by the general path alone, a cluster at a time.
     fn through_general_path(original: &str, lowercase: bool) -> Normalized {
-        let mut builder = Builder::new(lowercase, true);
+        let mut builder = Builder::new(lowercase, Record::Offsets);
         let mut rest = original;
         while !rest.is_empty() {
             rest = builder.push_cluster(rest, original.len() - rest.len());
@@ -1272,11 +1309,11 @@ mod tests {
     }
 
     /// Asserts that the fast paths normalise `original` exactly as the general path does: text,
-    /// tokens and the map back to the original, lower-cased and not, and the same text when
-    /// nothing but the text is kept (as for match keys and display forms).
+    /// tokens and the map back to the original, lower-cased and not, and the same text and
+    /// tokens when less is recorded (as for gazetteer keys, match keys and display forms).
     fn assert_fast_path_agrees(original: &str) {
         for lowercase in [true, false] {
-            let mut builder = Builder::new(lowercase, true);
+            let mut builder = Builder::new(lowercase, Record::Offsets);
             builder.feed(original);
             let fast = builder.finish();
             let general = through_general_path(original, lowercase);
@@ -1284,9 +1321,18 @@ mod tests {
             assert_eq!(fast.tokens, general.tokens, "{original:?}");
             assert_eq!(fast.origin, general.origin, "{original:?}");
             assert_eq!(fast.original_bytes, general.original_bytes, "{original:?}");
-            let mut untracked = Builder::new(lowercase, false);
-            untracked.feed(original);
-            assert_eq!(untracked.finish().text, general.text, "{original:?}");
+            for record in [Record::Tokens, Record::Text] {
+                let mut builder = Builder::new(lowercase, record);
+                builder.feed(original);
+                let fast = builder.finish();
+                assert_eq!(fast.text, general.text, "{original:?}");
+                let tokens = if record == Record::Tokens {
+                    &general.tokens[..]
+                } else {
+                    &[]
+                };
+                assert_eq!(fast.tokens, tokens, "{original:?}");
+            }
         }
     }
 
