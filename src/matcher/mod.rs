@@ -106,7 +106,10 @@ impl Matcher {
         }
         // Keys are normalised already (the gazetteer's `match_key`), but their tokens are made by
         // the same normaliser as a document's, so that the two always agree.
-        let keys: Vec<Tokenized> = groups.par_iter().map(|g| Tokenized::new(&g.key)).collect();
+        let keys: Vec<Tokenized> = groups
+            .par_chunks(KEYS_PER_TASK)
+            .map(|chunk| Tokenized::new(chunk.iter().map(|g| g.key.as_str())))
+            .collect();
         let codes = Codes::new(&keys, words).ok_or_else(|| {
             Error::gazetteer(
                 ALL_GAZETTEERS,
@@ -114,8 +117,10 @@ impl Matcher {
                 "more distinct words than the matcher can number (a billion)",
             )
         })?;
-        let automaton =
-            Automaton::new(keys.iter().map(|key| codes.symbols(&key.text, &key.tokens)));
+        let automaton = Automaton::new(
+            keys.iter()
+                .flat_map(|keys| keys.texts().map(|tokens| codes.symbols(&keys.text, tokens))),
+        );
         Ok(Matcher {
             automaton,
             codes,
@@ -162,6 +167,10 @@ impl Matcher {
         codes
     }
 }
+
+/// Keys tokenised together, sharing their buffers: enough to make allocations rare, few enough
+/// for the threads to share the work.
+const KEYS_PER_TASK: usize = 1024;
 
 /// The file named by an error of the gazetteers as a whole.
 const ALL_GAZETTEERS: &str = "(all gazetteers)";
