@@ -604,9 +604,7 @@ impl<'a> State<'a> {
     fn may_lead(&self, lead: &Lead, pos: u32) -> bool {
         match lead {
             Lead::LineStart => self.at_line_start(pos),
-            Lead::Token(next) => {
-                pos < self.line_ends[pos as usize] && self.token_bits[pos as usize + 1] & next != 0
-            }
+            Lead::Token(next) => self.token_bits[pos as usize + 1] & next != 0,
             Lead::Label(label, next) => {
                 let line_end = self.line_ends[pos as usize];
                 self.starting_at(pos).any(|id| {
@@ -620,6 +618,7 @@ impl<'a> State<'a> {
         }
     }
 
+    /// Whether token `pos` is the first of its line.
     fn at_line_start(&self, pos: u32) -> bool {
         pos == 0
             || self
@@ -845,12 +844,12 @@ fn token_classes(t: &crate::text::Token) -> u64 {
         | usize::from(t.capitalised) << 2
         | usize::from(t.all_upper) << 1
         | usize::from(t.letters >= 2);
-    u64::from(CLASSES_BY_SHAPE[shape])
+    CLASSES_BY_SHAPE[shape]
 }
 
 /// [`token_classes`] for each shape: kind (word, number, punctuation) × capitalised × all in
 /// capitals × two letters or more.
-const CLASSES_BY_SHAPE: [u8; 24] = {
+const CLASSES_BY_SHAPE: [u64; 24] = {
     let mut table = [0; 24];
     let mut shape = 0;
     while shape < table.len() {
@@ -873,9 +872,9 @@ const CLASSES_BY_SHAPE: [u8; 24] = {
 };
 
 /// The bit of `class` if `holds`.
-const fn bit_if(class: Class, holds: bool) -> u8 {
+const fn bit_if(class: Class, holds: bool) -> u64 {
     if holds {
-        1 << class as u8
+        class_bit(class)
     } else {
         0
     }

@@ -337,7 +337,7 @@ impl Words {
 // only means "maybe", and the exact test follows.
 
 /// The bit of a token class.
-pub fn class_bit(class: Class) -> u64 {
+pub const fn class_bit(class: Class) -> u64 {
     1 << (class as u8)
 }
 

@@ -26,18 +26,6 @@ pub enum Class {
 }
 
 impl Class {
-    /// Every class.
-    pub const ALL: [Class; 8] = [
-        Class::Cap,
-        Class::Name,
-        Class::Upper,
-        Class::Lower,
-        Class::Word,
-        Class::Num,
-        Class::Punct,
-        Class::Any,
-    ];
-
     fn from_name(name: &str) -> Option<Class> {
         Some(match name {
             "Cap" => Class::Cap,
