@@ -649,6 +649,23 @@ mod tests {
     }
 
     #[test]
+    fn phases_past_the_sixty_fourth_share_start_maps_and_still_start_where_they_should() {
+        // 70 phases: phase i and phase i + 64 share a start bitmap. Each phase marks what it
+        // found with its own label; the last phase needs the marks of the ones before.
+        let mut rules = String::from("phase p0\nr0: title => m0\n");
+        for i in 1..70 {
+            rules.push_str(&format!("phase p{i}\nr{i}: m{} => m{i}\n", i - 1));
+        }
+        rules.push_str("phase last\nrole: m69 => ROLE\n");
+        // A rule that can start anywhere (it may match nothing at its start) in an early slot.
+        rules.push_str("phase anywhere\nplace: unit? Num => LOC\n");
+        assert_eq!(
+            run(&rules, "Chủ tịch xã 5"),
+            rows(&[("ROLE", "Chủ tịch"), ("LOC", "xã 5")])
+        );
+    }
+
+    #[test]
     fn matches_stay_on_one_line() {
         assert_eq!(
             run("r: Name+ => PER", "An Bình\nCư"),
