@@ -719,14 +719,13 @@ impl<'a> State<'a> {
                     capture,
                     attrs,
                 } => {
-                    let spans: Vec<(u32, u32)> = match capture {
-                        None => vec![(found.first, found.last)],
-                        Some(c) => captures
-                            .iter()
-                            .filter(|x| x.name == *c)
-                            .map(|x| (x.first, x.last))
-                            .collect(),
-                    };
+                    // The whole match, or each instance of the capture.
+                    let whole = capture.is_none().then_some((found.first, found.last));
+                    let captured = captures
+                        .iter()
+                        .filter(|x| Some(x.name) == *capture)
+                        .map(|x| (x.first, x.last));
+                    let spans = whole.into_iter().chain(captured);
                     let values: Vec<(String, String)> = attrs
                         .iter()
                         .filter_map(|(k, v)| self.value(v, captures).map(|v| (k.clone(), v)))
