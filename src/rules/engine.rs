@@ -276,7 +276,13 @@ impl<'a> State<'a> {
         let mut candidates = Vec::new();
         let mut offered = vec![NONE; phase.rules.len()];
         for start in self.starts.positions(phase) {
-            self.candidates(phase, start, &mut offered, &mut candidates);
+            if phase.rules.len() == 1 {
+                // The start bitmap has already said the phase's one rule may start here.
+                candidates.clear();
+                candidates.push(phase.rules.start as u32);
+            } else {
+                self.candidates(phase, start, &mut offered, &mut candidates);
+            }
             for &index in &candidates {
                 let rule = &rules.rules[index as usize];
                 if rule
