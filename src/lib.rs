@@ -16,6 +16,7 @@
 //! assert_eq!(found.relations[0].role, "Chủ tịch UBND huyện Trực Ninh");
 //! ```
 
+pub mod bytes;
 pub mod check;
 pub mod cli;
 pub mod error;

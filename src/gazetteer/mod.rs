@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::bytes::find_byte;
 use crate::error::Error;
 use crate::text::match_key;
 
@@ -255,8 +256,8 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The pieces of `text` between the occurrences of `separator`, an ASCII byte (so the pieces are
-/// whole characters), as `str::split` has them: a byte search, where a `char` pattern costs
-/// several times more.
+/// whole characters), as `str::split` has them: a byte search ([`find_byte`]), where a `char`
+/// pattern costs several times more.
 fn split_at(text: &str, separator: u8) -> impl Iterator<Item = &str> {
     let mut rest = Some(text);
     std::iter::from_fn(move || {
@@ -272,29 +273,6 @@ fn split_at(text: &str, separator: u8) -> impl Iterator<Item = &str> {
             }
         }
     })
-}
-
-/// Where `needle` first occurs in `haystack`, eight bytes a step: each word is tested at once
-/// for a zero byte after an exclusive or with the needle in every byte. The gazetteers are some
-/// 300,000 cells of a few bytes each; a byte loop costs several times more, and so does the
-/// set-up of a `memchr` call.
-fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    let (words, rest) = haystack.as_chunks::<8>();
-    let mut start = 0;
-    for &word in words {
-        let word = u64::from_le_bytes(word);
-        let x = word ^ (ONES * u64::from(needle));
-        // The high bit of each zero byte of `x`; a borrow may also flag bytes after the first
-        // zero byte, never before it, so the lowest flag is the first needle.
-        let zeros = x.wrapping_sub(ONES) & !x & (ONES << 7);
-        if zeros != 0 {
-            return Some(start + zeros.trailing_zeros() as usize / 8);
-        }
-        start += 8;
-    }
-    let rest = rest.iter().position(|&b| b == needle);
-    rest.map(|at| start + at)
 }
 
 /// A line without the carriage returns a Windows editor leaves.
@@ -512,20 +490,6 @@ mod tests {
         assert_eq!(g.entries[1].origin.line, 5);
         let end = g.entries.last().unwrap();
         assert_eq!(end.origin.to_string(), format!("t.tsv:{}", last - 2));
-    }
-
-    #[test]
-    fn bytes_are_found_as_a_byte_scan_finds_them() {
-        let text = "\tab\t\tcd\u{1ec7}\t\u{9}efghijklmnop\tq\t";
-        for start in 0..text.len() {
-            for end in start..=text.len() {
-                let haystack = &text.as_bytes()[start..end];
-                for needle in [b'\t', b'a', 0x87, b'z'] {
-                    let scan = haystack.iter().position(|&b| b == needle);
-                    assert_eq!(find_byte(haystack, needle), scan, "{haystack:?} {needle}");
-                }
-            }
-        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use super::input::InputError;
+use crate::bytes::{equal_bytes, word_at};
 use crate::pipeline::{Annotations, Mention, Relation};
 
 /// The file format of an output folder.
@@ -97,29 +98,26 @@ fn rows<T: Row>(format: Format, rows: impl Iterator<Item = T>) -> io::Result<Vec
 /// the test goes eight bytes at a time, the last eight overlapping those before (a byte tested
 /// twice does no harm), rather than a byte at a time for the tail.
 fn needs_quotes(cell: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    // A byte of `word` equal to that of `ONES * b`, by the classic zero-byte test, which is
-    // exact when only asked whether there is one.
-    let has = |word: u64, b: u8| {
-        let x = word ^ (ONES * u64::from(b));
-        x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+    let special = |word: u64| {
+        equal_bytes(word, b',')
+            | equal_bytes(word, b'"')
+            | equal_bytes(word, b'\r')
+            | equal_bytes(word, b'\n')
+            != 0
     };
-    let special =
-        |word: u64| has(word, b',') | has(word, b'"') | has(word, b'\r') | has(word, b'\n');
     let Some(last) = cell.len().checked_sub(8) else {
         return cell
             .iter()
             .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
     };
-    let word = |at: usize| u64::from_ne_bytes(cell[at..at + 8].try_into().expect("eight bytes"));
     let mut at = 0;
     while at < last {
-        if special(word(at)) {
+        if special(word_at(cell, at)) {
             return true;
         }
         at += 8;
     }
-    special(word(last))
+    special(word_at(cell, last))
 }
 
 /// A row of an output file: serialised for JSON lines, written cell by cell for CSV (most of

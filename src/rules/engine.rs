@@ -245,6 +245,20 @@ impl<'a> State<'a> {
         })
     }
 
+    /// The live annotations of `label` that start at token `pos` and end by `line_end` (matches
+    /// stay on one line): their ids and ends.
+    fn on_line(
+        &self,
+        label: Label,
+        pos: u32,
+        line_end: u32,
+    ) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.starting_at(pos).filter_map(move |id| {
+            let a = &self.annotations[id as usize];
+            (a.alive && a.label == label && a.last <= line_end).then_some((id, a.last))
+        })
+    }
+
     /// The normalised text of annotation `id`.
     pub fn text(&self, id: u32) -> &'a str {
         let a = &self.annotations[id as usize];
@@ -489,14 +503,8 @@ impl<'a> State<'a> {
         budget.set(budget.get() - 1);
         match node {
             Node::Label(label, filters) => {
-                for id in self.starting_at(pos) {
-                    let a = &self.annotations[id as usize];
-                    if a.alive
-                        && a.label == *label
-                        && a.last <= self.line_end.get()
-                        && filters.iter().all(|f| self.filter(id, f))
-                    {
-                        let end = a.last;
+                for (id, end) in self.on_line(*label, pos, self.line_end.get()) {
+                    if filters.iter().all(|f| self.filter(id, f)) {
                         caps.push(Capture {
                             name: u16::MAX,
                             first: pos,
@@ -611,16 +619,9 @@ impl<'a> State<'a> {
         match lead {
             Lead::LineStart => self.at_line_start(pos),
             Lead::Token(next) => self.token_bits[pos as usize + 1] & next != 0,
-            Lead::Label(label, next) => {
-                let line_end = self.line_ends[pos as usize];
-                self.starting_at(pos).any(|id| {
-                    let a = &self.annotations[id as usize];
-                    a.alive
-                        && a.label == *label
-                        && a.last <= line_end
-                        && self.token_bits[a.last as usize] & next != 0
-                })
-            }
+            Lead::Label(label, next) => self
+                .on_line(*label, pos, self.line_ends[pos as usize])
+                .any(|(_, end)| self.token_bits[end as usize] & next != 0),
         }
     }
 

@@ -25,9 +25,9 @@ pub enum Node {
     Class(Class),
     LineStart,
     LineEnd,
-    /// Steps, and the token bits one of which the sequence needs to match (see [`start_bits`]).
+    /// Steps, and the token bits one of which the sequence needs to match (see [`first_bits`]).
     Seq(Vec<Node>, u64),
-    /// Options, and the token bits one of which an option needs to match (see [`start_bits`]).
+    /// Options, and the token bits one of which an option needs to match (see [`first_bits`]).
     Alt(Vec<Node>, u64),
     Repeat {
         inner: Box<Node>,
@@ -109,10 +109,10 @@ pub struct FirstSet {
 }
 
 impl FirstSet {
-    /// What can start a match of `node`.
-    fn of(node: &Node) -> FirstSet {
+    /// What can start a match of `items` in sequence (a pattern is a sequence of one).
+    fn of(items: &[Node]) -> FirstSet {
         let mut first = FirstSet::default();
-        first.anything = !first_set(node, &mut first);
+        first.anything = !first_set_of_seq(items, &mut first);
         first
     }
 
@@ -173,8 +173,6 @@ pub struct RuleSet {
     pub attr_tests: Vec<AttrTest>,
     /// Which phases can start at a token.
     pub phase_starts: PhaseStarts,
-    /// How many phases there are.
-    phases: usize,
 }
 
 impl RuleSet {
@@ -261,6 +259,15 @@ impl RuleSet {
         Ok(set)
     }
 
+    /// How many phases there are so far.
+    fn phases(&self) -> usize {
+        let phases = self
+            .steps
+            .iter()
+            .filter(|step| matches!(step, Step::Phase(_)));
+        phases.count()
+    }
+
     fn close_phase(&mut self, start: usize) {
         if self.rules.len() > start {
             let rules = start..self.rules.len();
@@ -274,9 +281,8 @@ impl RuleSet {
                 starts,
                 seen,
                 unless,
-                slot: starts::slot(self.phases),
+                slot: starts::slot(self.phases()),
             }));
-            self.phases += 1;
         }
     }
 }
@@ -432,7 +438,7 @@ impl Compiler<'_> {
                 Unless::Inside(l) => (labels.intern(l), true),
             })
             .collect();
-        let first = FirstSet::of(&root);
+        let first = FirstSet::of(std::slice::from_ref(&root));
         let lead = Lead::of(&root);
         Ok(Rule {
             source: format!("rule:{}@{}", syntax.name, syntax.origin),
@@ -494,7 +500,9 @@ impl Compiler<'_> {
             }
             Pattern::Alt(items) => {
                 let options = self.patterns(items)?;
-                let bits = options.iter().fold(0, |bits, o| bits | start_bits(o));
+                let bits = options
+                    .iter()
+                    .fold(0, |bits, o| bits | first_bits(std::slice::from_ref(o)));
                 Node::Alt(options, bits)
             }
             Pattern::Repeat { inner, min, max } => Node::Repeat {
@@ -514,7 +522,7 @@ impl Compiler<'_> {
             }
             Pattern::Not(inner) => {
                 let inner = self.pattern(inner)?;
-                let bits = start_bits(&inner);
+                let bits = first_bits(std::slice::from_ref(&inner));
                 Node::Not(Box::new(inner), bits)
             }
         })
@@ -537,12 +545,6 @@ impl Compiler<'_> {
             .map(CompiledFilter::Attr)
             .map_err(|_| "more than 65536 distinct attribute filters".to_string())
     }
-}
-
-/// The token bits (see [`label_bit`]) one of which must be set where `node` matches, or every bit
-/// when it can match empty or start with any token: a token without them is ruled out at once.
-fn start_bits(node: &Node) -> u64 {
-    FirstSet::of(node).bits()
 }
 
 /// Adds what `node` can start with to `first`; returns false when it can match empty (then what
@@ -576,11 +578,11 @@ fn first_set(node: &Node, first: &mut FirstSet) -> bool {
     }
 }
 
-/// The token bits one of which a sequence of `items` needs to start ([`FirstSet::bits`]).
+/// The token bits (see [`label_bit`]) one of which must be set where `items` in sequence match,
+/// or every bit when they can match empty or start with any token: a token without them is ruled
+/// out at once.
 pub(crate) fn first_bits(items: &[Node]) -> u64 {
-    let mut first = FirstSet::default();
-    first.anything = !first_set_of_seq(items, &mut first);
-    first.bits()
+    FirstSet::of(items).bits()
 }
 
 /// [`first_set`] of a sequence of `items`.
