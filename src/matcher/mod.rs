@@ -117,10 +117,11 @@ impl Matcher {
                 "more distinct words than the matcher can number (a billion)",
             )
         })?;
-        let automaton = Automaton::new(
-            keys.iter()
-                .flat_map(|keys| keys.texts().map(|tokens| codes.symbols(&keys.text, tokens))),
-        );
+        let automaton = Automaton::new(keys.iter().flat_map(|chunk| {
+            chunk
+                .texts()
+                .map(|tokens| codes.symbols(&chunk.text, tokens))
+        }));
         Ok(Matcher {
             automaton,
             codes,

@@ -522,10 +522,11 @@ impl Parser<'_> {
             Some(Tok::Sym('$')) => Ok(Pattern::LineEnd),
             Some(Tok::Str(s)) => {
                 let key = match_key(&s);
-                let words: Vec<String> = crate::text::Normalized::new(&key)
+                let key = crate::text::Tokenized::new(std::iter::once(key.as_str()));
+                let words: Vec<String> = key
                     .tokens
                     .iter()
-                    .map(|t| key[t.range()].to_string())
+                    .map(|t| key.text[t.range()].to_string())
                     .collect();
                 if words.is_empty() {
                     return Err(format!("the literal {s:?} has no tokens"));

@@ -231,9 +231,12 @@ const TWO_BYTE_LETTERS: [LetterCase; 0x800] = letter_cases(0);
 const THREE_BYTE_LETTERS: [LetterCase; 128] = letter_cases(0x1E80);
 
 /// The Latin letter of [`latin_case`] at byte `at` of `bytes`, if there is one: its length and
-/// whether it is upper case. Looked up by its bytes, as decoding and range checks cost more.
+/// whether it is upper case. Looked up by its bytes, as decoding and range checks cost more; so
+/// byte `at`, if `bytes` goes that far, must start a character of two bytes or more (callers
+/// have tested for ASCII).
 #[inline]
 fn latin_letter(bytes: &[u8], at: usize) -> Option<(usize, bool)> {
+    debug_assert!(bytes.get(at).is_none_or(|&b| b >= 0xC2));
     let byte = |i: usize| bytes.get(at + i).copied().unwrap_or_default();
     let low_bits = |b: u8, bits: u8| usize::from(b & ((1 << bits) - 1));
     let (case, len) = match byte(0) {
@@ -711,7 +714,11 @@ impl Builder {
                 break;
             }
             // Ended now rather than at the next piece, which leaves that to the plain pieces.
-            self.end_word_in_stretch(rest, at, end, &mut copied);
+            if may_retone(rest.as_bytes(), end) {
+                self.close_word_in_text(rest, at, end, &mut copied);
+            } else {
+                self.push_word();
+            }
         }
         self.copy_verbatim(rest, at, &mut copied, end);
         end
@@ -735,8 +742,8 @@ impl Builder {
         loop {
             let spaced = bytes.get(end) == Some(&b' ');
             let from = end + usize::from(spaced);
-            // Not `from` shifted by the text's length less the stretch's: a retoned word can
-            // leave the text shorter than the stretch read (`uỳ`, four bytes, becomes `ùy`).
+            // Nothing is copied in this loop, so a piece lands in the text as far after `text_at`
+            // as it is after `first` in the stretch.
             let start = (text_at + (from - first)) as u32;
             match Piece::at(rest, from) {
                 Piece::Punct => {
@@ -763,17 +770,6 @@ impl Builder {
     /// `flush_space` would: after the stretch's start, or an open word, or other text.
     fn keeps_space(&self, end: usize) -> bool {
         end > 0 || self.word_open || (self.pending_space.is_none() && self.text_written())
-    }
-
-    /// Ends the open word, which ends at byte `end` of the stretch `rest` (at byte `at` of the
-    /// original).
-    #[inline]
-    fn end_word_in_stretch(&mut self, rest: &str, at: usize, end: usize, copied: &mut usize) {
-        if may_retone(rest.as_bytes(), end) {
-            self.close_word_in_text(rest, at, end, copied);
-        } else {
-            self.push_word();
-        }
     }
 
     /// Ends the open word, which ends at byte `end` of the stretch `rest`, through the text:
@@ -807,8 +803,8 @@ impl Builder {
         *copied = to;
     }
 
-    /// Pushes `text`, at byte `at` of the original, with its offset map; its upper-case letters
-    /// are ASCII.
+    /// Pushes `text`, at byte `at` of the original, with its offset map; when lower-casing, its
+    /// upper-case letters are ASCII.
     fn push_verbatim(&mut self, text: &str, at: usize) {
         let start = self.out.text.len();
         self.out.text.push_str(text);
