@@ -4,17 +4,18 @@
 //! A document starts with one annotation per gazetteer hit. Each phase tries all its rules at
 //! every token, keeps each rule's longest match per start, lets overlapping matches compete
 //! (longest, then the rule written first, then the leftmost) and runs the winners' actions,
-//! which add annotations that later phases see.
+//! which add annotations that later phases see. A rule is tried by running its compiled
+//! [`Program`](super::program::Program) on the backtracking machine (`engine/machine.rs`).
 
-use std::cell::Cell;
+mod machine;
 
 use rustc_hash::FxHashMap;
 
 use super::parse::Class;
 use super::starts::{Lead, StartMaps};
 use super::{
-    at_grown, class_bit, label_bit, word_bit, CompiledAction, CompiledFilter, CompiledValue, Node,
-    Phase, Step, NO_WORD,
+    at_grown, class_bit, label_bit, word_bit, CompiledAction, CompiledFilter, CompiledValue, Phase,
+    Step, NO_WORD,
 };
 use crate::label::Label;
 use crate::matcher::Scan;
@@ -85,8 +86,6 @@ pub struct State<'a> {
     /// Per token: the index (in a phase's winners) of the winning match that covers it, or
     /// `u32::MAX`; all `u32::MAX` between phases.
     owner: Vec<u32>,
-    /// The first token of the next line after the current match start: matches stay on one line.
-    line_end: Cell<u32>,
     /// For each token, the first token of the next line.
     line_ends: Vec<u32>,
 }
@@ -107,9 +106,6 @@ struct Found {
     /// Its captures, a range of the phase's capture list.
     captures: std::ops::Range<usize>,
 }
-
-/// Work budget per rule and start token, so a pathological pattern cannot stall a document.
-const STEP_BUDGET: u32 = 20_000;
 
 /// No annotation.
 const NONE: u32 = u32::MAX;
@@ -167,7 +163,6 @@ impl<'a> State<'a> {
             holds: Vec::new(),
             losses: trace.then(Vec::new),
             owner: vec![u32::MAX; doc.tokens.len()],
-            line_end: Cell::new(0),
             line_ends: line_ends(doc),
         };
         for hit in hits {
@@ -284,9 +279,9 @@ impl<'a> State<'a> {
         let rules = self.pipeline.rules();
         self.count_seen(&phase.seen);
         let mut found = Vec::new();
-        // The captures of every match found, one list for the phase; and two lists reused by
-        // every attempt: the captures of the path being walked and of the longest match so far.
-        let (mut captures, mut walked, mut longest) = (Vec::new(), Vec::new(), Vec::new());
+        // The captures of every match found, one list for the phase.
+        let mut captures = Vec::new();
+        let mut machine = machine::Machine::default();
         let mut candidates = Vec::new();
         let mut offered = vec![NONE; phase.rules.len()];
         for start in self.starts.positions(phase) {
@@ -306,15 +301,15 @@ impl<'a> State<'a> {
                 {
                     continue;
                 }
-                if let Some(last) = self.longest(&rule.root, start, &mut walked, &mut longest) {
+                if let Some((last, best)) = self.longest(&rule.program, start, &mut machine) {
                     if last > start {
                         found.push(Found {
                             rule: index,
                             first: start,
                             last,
-                            captures: captures.len()..captures.len() + longest.len(),
+                            captures: captures.len()..captures.len() + best.len(),
                         });
-                        captures.extend_from_slice(&longest);
+                        captures.extend_from_slice(best);
                     }
                 }
             }
@@ -465,154 +460,6 @@ impl<'a> State<'a> {
             })
     }
 
-    /// Where the longest match of `root` at `start` ends, if it matches; its captures are left
-    /// in `best`. `walked` is scratch room for the captures of the path being walked.
-    fn longest(
-        &self,
-        root: &Node,
-        start: u32,
-        walked: &mut Vec<Capture>,
-        best: &mut Vec<Capture>,
-    ) -> Option<u32> {
-        self.line_end.set(self.line_ends[start as usize]);
-        walked.clear();
-        let mut end = None;
-        let budget = Cell::new(STEP_BUDGET);
-        let mut done = |at: u32, caps: &mut Vec<Capture>| {
-            if end.is_none_or(|longest| at > longest) {
-                end = Some(at);
-                best.clone_from(caps);
-            }
-        };
-        self.walk(root, start, walked, &budget, &mut done);
-        end
-    }
-
-    /// Matches `node` at `pos`, calling `k` with every end position reachable (backtracking).
-    fn walk(
-        &self,
-        node: &Node,
-        pos: u32,
-        caps: &mut Vec<Capture>,
-        budget: &Cell<u32>,
-        k: &mut dyn FnMut(u32, &mut Vec<Capture>),
-    ) {
-        if budget.get() == 0 {
-            return;
-        }
-        budget.set(budget.get() - 1);
-        match node {
-            Node::Label(label, filters) => {
-                for (id, end) in self.on_line(*label, pos, self.line_end.get()) {
-                    if filters.iter().all(|f| self.filter(id, f)) {
-                        caps.push(Capture {
-                            name: u16::MAX,
-                            first: pos,
-                            last: end,
-                            annotation: Some(id),
-                        });
-                        k(end, caps);
-                        caps.pop();
-                    }
-                }
-            }
-            Node::Literal(words) => {
-                let at = pos as usize;
-                let fits = pos + words.len() as u32 <= self.line_end.get()
-                    && self.words.get(at..at + words.len()).is_some_and(|tokens| {
-                        // Element by element: a slice comparison calls memcmp, for a word or two.
-                        tokens.iter().zip(words).all(|(token, word)| token == word)
-                    });
-                if fits {
-                    k(pos + words.len() as u32, caps);
-                }
-            }
-            Node::Class(class) => {
-                if pos < self.line_end.get()
-                    && self.token_bits[pos as usize] & class_bit(*class) != 0
-                {
-                    k(pos + 1, caps);
-                }
-            }
-            Node::LineStart => {
-                if self.at_line_start(pos) {
-                    k(pos, caps);
-                }
-            }
-            Node::LineEnd => {
-                if pos >= self.line_end.get() {
-                    k(pos, caps);
-                }
-            }
-            Node::Seq(items, _) => self.seq(items, pos, caps, budget, k),
-            Node::Alt(options, _) => {
-                for option in options {
-                    if self.may_match(option, pos) {
-                        self.walk(option, pos, caps, budget, k);
-                    }
-                }
-            }
-            Node::Repeat { inner, min, max } => {
-                self.repeat(inner, *min, *max, 0, pos, caps, budget, k)
-            }
-            Node::Capture(name, inner) => {
-                let mark = caps.len();
-                self.walk(
-                    inner,
-                    pos,
-                    caps,
-                    budget,
-                    &mut |end, caps: &mut Vec<Capture>| {
-                        // A label consumed directly under the capture lends it its annotation.
-                        let annotation = match caps.get(mark) {
-                            Some(c) if c.name == u16::MAX && c.first == pos && c.last == end => {
-                                c.annotation
-                            }
-                            _ => None,
-                        };
-                        caps.push(Capture {
-                            name: *name,
-                            first: pos,
-                            last: end,
-                            annotation,
-                        });
-                        k(end, caps);
-                        caps.pop();
-                    },
-                );
-            }
-            Node::Not(inner, bits) => {
-                if self.token_bits[pos as usize] & bits == 0 {
-                    k(pos, caps);
-                    return;
-                }
-                let mut matched = false;
-                let mut scratch = Vec::new();
-                self.walk(inner, pos, &mut scratch, budget, &mut |_, _| matched = true);
-                if !matched {
-                    k(pos, caps);
-                }
-            }
-        }
-    }
-
-    /// Whether `node` may match at `pos`, from the token's bits alone: most steps of a pattern
-    /// fail on the first token, and are ruled out here without being walked. Sequences,
-    /// repetitions and alternatives ask it before walking a step, so `walk` does not ask again.
-    #[inline]
-    fn may_match(&self, node: &Node, pos: u32) -> bool {
-        let bits = self.token_bits[pos as usize];
-        match node {
-            Node::Label(label, _) => bits & label_bit(*label) != 0,
-            Node::Class(class) => bits & class_bit(*class) != 0,
-            Node::Literal(words) => bits & word_bit(words[0]) != 0,
-            Node::Seq(_, needed) | Node::Alt(_, needed) => bits & needed != 0,
-            Node::Capture(_, inner) => self.may_match(inner, pos),
-            Node::Repeat { inner, min, .. } => *min == 0 || self.may_match(inner, pos),
-            Node::Not(..) | Node::LineStart | Node::LineEnd => true,
-        }
-    }
-
     /// Whether a pattern beginning with `lead` may match at `pos`: a cheap test that rules out
     /// most attempts before the pattern is walked.
     fn may_lead(&self, lead: &Lead, pos: u32) -> bool {
@@ -633,61 +480,6 @@ impl<'a> State<'a> {
                 .tokens
                 .get(pos as usize)
                 .is_some_and(|t| t.line_start)
-    }
-
-    fn seq(
-        &self,
-        items: &[Node],
-        pos: u32,
-        caps: &mut Vec<Capture>,
-        budget: &Cell<u32>,
-        k: &mut dyn FnMut(u32, &mut Vec<Capture>),
-    ) {
-        match items.split_first() {
-            None => k(pos, caps),
-            Some((head, rest)) => {
-                if !self.may_match(head, pos) {
-                    return;
-                }
-                self.walk(
-                    head,
-                    pos,
-                    caps,
-                    budget,
-                    &mut |next, caps: &mut Vec<Capture>| self.seq(rest, next, caps, budget, k),
-                );
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn repeat(
-        &self,
-        inner: &Node,
-        min: u32,
-        max: u32,
-        count: u32,
-        pos: u32,
-        caps: &mut Vec<Capture>,
-        budget: &Cell<u32>,
-        k: &mut dyn FnMut(u32, &mut Vec<Capture>),
-    ) {
-        if count < max && self.may_match(inner, pos) {
-            self.walk(
-                inner,
-                pos,
-                caps,
-                budget,
-                &mut |next, caps: &mut Vec<Capture>| {
-                    if next > pos {
-                        self.repeat(inner, min, max, count + 1, next, caps, budget, k);
-                    }
-                },
-            );
-        }
-        if count >= min {
-            k(pos, caps);
-        }
     }
 
     fn filter(&self, id: u32, filter: &CompiledFilter) -> bool {

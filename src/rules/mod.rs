@@ -6,6 +6,7 @@
 pub mod engine;
 pub mod facts;
 pub mod parse;
+pub mod program;
 pub mod starts;
 
 use std::path::Path;
@@ -14,6 +15,7 @@ use crate::error::Error;
 use crate::gazetteer::Origin;
 use crate::label::{Label, Labels};
 use parse::{Action, Class, Filter, Pattern, Statement, Unless, Value};
+use program::Program;
 use starts::{Lead, PhaseStarts, StartIndex};
 
 /// A compiled pattern.
@@ -140,6 +142,8 @@ pub struct Rule {
     /// `rule:NAME@file:line`, as the `source` column writes it.
     pub source: String,
     pub root: Node,
+    /// The pattern as the engine runs it.
+    pub program: Program,
     pub first: FirstSet,
     /// How its matches begin, checked before it is walked at a token.
     pub lead: Option<Lead>,
@@ -440,11 +444,13 @@ impl Compiler<'_> {
             .collect();
         let first = FirstSet::of(std::slice::from_ref(&root));
         let lead = Lead::of(&root);
+        let program = Program::compile(&root);
         Ok(Rule {
             source: format!("rule:{}@{}", syntax.name, syntax.origin),
             name: syntax.name,
             origin: syntax.origin,
             root,
+            program,
             first,
             lead,
             actions,
@@ -648,6 +654,37 @@ mod tests {
         for rules in [sequence, alternatives] {
             assert_eq!(run(rules, "Chủ tịch"), rows(&[("ROLE", "Chủ tịch")]));
         }
+    }
+
+    #[test]
+    fn repetitions_take_as_many_as_they_may() {
+        // Unrolled: at most three names, then the next match starts.
+        assert_eq!(
+            run("r: Name{2,3} => PER", "An Bình Cư Dũng Em"),
+            rows(&[("PER", "An Bình Cư"), ("PER", "Dũng Em")])
+        );
+        // Counted, because an iteration can match nothing: it stops when one does.
+        assert_eq!(
+            run("r: title (\"x\"? Num?){1,20} unit => ROLE", "Chủ tịch 5 xã"),
+            rows(&[("ROLE", "Chủ tịch 5 xã")])
+        );
+    }
+
+    #[test]
+    fn a_capture_inside_another_is_its_own_mention() {
+        let rules = "r: whole:(u:unit n:Name) => LOC whole; PER n";
+        assert_eq!(
+            run(rules, "xã An"),
+            rows(&[("LOC", "xã An"), ("PER", "An")])
+        );
+    }
+
+    #[test]
+    fn a_pattern_with_too_many_paths_gives_up_within_its_budget() {
+        // Each name can be taken by either step of each iteration: the paths double with every
+        // name, and no path ends at a "z". The attempt stops when its budget is spent.
+        let names = vec!["An"; 40].join(" ");
+        assert_eq!(run("r: (Name? Name?)* \"z\" => PER", &names), rows(&[]));
     }
 
     #[test]
