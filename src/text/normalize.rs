@@ -34,7 +34,7 @@ pub struct Normalized {
 impl Normalized {
     /// Normalises `original` for matching.
     pub fn new(original: &str) -> Normalized {
-        let mut builder = Builder::new(true, Record::Offsets);
+        let mut builder = Builder::new(true, Record::Offsets, original.len());
         builder.feed(original);
         builder.finish()
     }
@@ -91,9 +91,8 @@ pub struct Tokenized {
 impl Tokenized {
     /// Normalises each of `texts` for matching, as [`Normalized::new`] does.
     pub fn new<'t>(texts: impl ExactSizeIterator<Item = &'t str> + Clone) -> Tokenized {
-        let mut builder = Builder::new(true, Record::Tokens);
         // Room for all of them at once, rather than copies as the buffers grow.
-        builder.reserve(texts.clone().map(str::len).sum());
+        let mut builder = Builder::new(true, Record::Tokens, texts.clone().map(str::len).sum());
         let mut ends = Vec::with_capacity(texts.len());
         for text in texts {
             builder.feed(text);
@@ -115,14 +114,14 @@ impl Tokenized {
 
 /// The key a gazetteer surface is matched under: the same fold as document text.
 pub fn match_key(surface: &str) -> String {
-    let mut builder = Builder::new(true, Record::Text);
+    let mut builder = Builder::new(true, Record::Text, surface.len());
     builder.feed(surface);
     builder.finish().text
 }
 
 /// The display form of a span: NFC, new tone placement and single spaces, case kept.
 pub fn display_form(text: &str) -> String {
-    let mut builder = Builder::new(false, Record::Text);
+    let mut builder = Builder::new(false, Record::Text, text.len());
     builder.feed(text);
     builder.finish().text
 }
@@ -298,6 +297,9 @@ impl Run {
     fn scan(s: &str, from: usize) -> Run {
         let bytes = s.as_bytes();
         let (mut at, mut letters, mut ascii_capitals, mut non_ascii_capitals) = (from, 0, 0, 0);
+        // Whether the first letter is upper case: tested here if it is ASCII, else found out on
+        // the way, which costs less than decoding it again.
+        let mut capitalised = bytes.get(from).is_some_and(u8::is_ascii_uppercase);
         let mut ends_word = false;
         // Tested in order of frequency.
         while let Some(&b) = bytes.get(at) {
@@ -309,7 +311,10 @@ impl Run {
                     break;
                 };
                 letters += 1;
-                non_ascii_capitals += usize::from(upper);
+                if upper {
+                    non_ascii_capitals += 1;
+                    capitalised |= at == from;
+                }
                 at += len;
             } else if b < b'0' {
                 // Spaces and most punctuation, what runs mostly end at.
@@ -332,17 +337,20 @@ impl Run {
             letters,
             upper_letters,
             non_ascii_capitals,
-            capitalised: is_capital(bytes, from),
+            capitalised,
             ends_word,
         };
         if run.len > 0 && !ends_word && mark_at(s, at) {
             run.remove_last(bytes.get(from..).unwrap_or_default());
         }
+        debug_assert_eq!(run.capitalised, run.len > 0 && is_capital(bytes, from));
         run
     }
 
-    /// Takes the last character out of the run, which starts with `bytes`.
-    #[cold]
+    /// Takes the last character out of the run, which starts with `bytes`. Rare, but inlined all
+    /// the same: a run whose address is taken is kept in memory, padding and all, and the loops
+    /// that read runs would copy it at every piece.
+    #[inline(always)]
     fn remove_last(&mut self, bytes: &[u8]) {
         let last = bytes
             .get(..self.len)
@@ -368,27 +376,31 @@ fn is_capital(bytes: &[u8], at: usize) -> bool {
     }
 }
 
-/// A piece of a stretch (see [`Builder::push_stretch`]), read by [`Piece::at`].
-enum Piece {
-    /// A run of letters and digits.
-    Run(Run),
-    /// An ASCII punctuation mark of [`is_plain_punct`], a cluster of its own.
-    Punct,
-    /// Neither: the stretch ends.
-    End,
+/// What follows a stretch (see [`Builder::push_stretch`]) so far, and where: what
+/// [`Builder::push_plain_pieces`] hands back when it stops, so that `push_stretch` goes on from
+/// the run it stopped at rather than reading it again.
+struct Next {
+    /// Where the stretch so far ends.
+    end: usize,
+    /// Where what follows starts: `end`, or the byte after it if a space there is written as it
+    /// is.
+    from: usize,
+    /// The run at `from`. If it is empty, a punctuation mark of [`plain_punct_at`] is there, a
+    /// piece of its own, or else the stretch ends.
+    run: Run,
 }
 
-impl Piece {
-    /// The piece at byte `from` of `s`. Always inlined, as [`Run::scan`] is.
+impl Next {
+    /// What follows byte `end` of `s`, after the space there if there is one and `spaces_kept`.
+    /// Always inlined, as [`Run::scan`] is.
     #[inline(always)]
-    fn at(s: &str, from: usize) -> Piece {
-        let run = Run::scan(s, from);
-        if run.len > 0 {
-            Piece::Run(run)
-        } else if plain_punct_at(s, from) {
-            Piece::Punct
-        } else {
-            Piece::End
+    fn at(s: &str, end: usize, spaces_kept: bool) -> Next {
+        let spaced = spaces_kept && s.as_bytes().get(end) == Some(&b' ');
+        let from = end + usize::from(spaced);
+        Next {
+            end,
+            from,
+            run: Run::scan(s, from),
         }
     }
 }
@@ -594,12 +606,22 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(lowercase: bool, record: Record) -> Builder {
+    /// A builder with room for `len` bytes of original text, all told: room for the usual case,
+    /// where the normalised text is about as long as the original.
+    fn new(lowercase: bool, record: Record, len: usize) -> Builder {
+        let (tokens, offsets) = (record != Record::Text, record == Record::Offsets);
+        let room = |recorded: bool, len: usize| if recorded { len } else { 0 };
         Builder {
             lowercase,
-            tokens: record != Record::Text,
-            offsets: record == Record::Offsets,
-            out: Normalized::default(),
+            tokens,
+            offsets,
+            out: Normalized {
+                text: String::with_capacity(len),
+                tokens: Vec::with_capacity(room(tokens, len / 4)),
+                origin: Vec::with_capacity(room(offsets, len)),
+                // A chunk's slots are written before those past its code points are dropped.
+                original_bytes: Vec::with_capacity(room(offsets, len + CHUNK)),
+            },
             pending_space: None,
             // Replaced when the first word opens.
             word: Token {
@@ -623,7 +645,6 @@ impl Builder {
     }
 
     fn feed(&mut self, original: &str) {
-        self.reserve(original.len());
         let mut rest = original;
         while !rest.is_empty() {
             let at = original.len() - rest.len();
@@ -631,19 +652,6 @@ impl Builder {
                 0 => self.push_cluster(rest, at),
                 len => rest.get(len..).unwrap_or_default(),
             };
-        }
-    }
-
-    /// Room for the usual case, where the normalised text is about as long as the original.
-    fn reserve(&mut self, len: usize) {
-        self.out.text.reserve(len);
-        if self.tokens {
-            self.out.tokens.reserve(len / 4);
-        }
-        if self.offsets {
-            self.out.origin.reserve(len);
-            // A chunk's slots are written before those past its code points are dropped.
-            self.out.original_bytes.reserve(len + CHUNK);
         }
     }
 
@@ -658,118 +666,114 @@ impl Builder {
     /// those that need more.
     #[inline(never)]
     fn push_stretch(&mut self, rest: &str, at: usize) -> usize {
-        let bytes = rest.as_bytes();
-        if !bytes.first().is_some_and(|&b| may_start_stretch(b)) {
+        if !rest
+            .as_bytes()
+            .first()
+            .is_some_and(|&b| may_start_stretch(b))
+        {
             return 0;
         }
-        // The stretch so far is `rest[..end]`.
-        let mut end = 0;
+        let mut next = Next::at(rest, 0, self.keeps_leading_space());
+        let punct = next.run.len == 0;
+        if punct && !plain_punct_at(rest, next.from) {
+            return 0;
+        }
+        self.flush_space();
+        if (next.from > 0 || punct) && self.word_open {
+            // The open word is all in the text: stretches are copied as they end.
+            self.close_word();
+        }
         // The stretch is in the text up to byte `copied`.
         let mut copied = 0;
-        loop {
-            // Past the first piece no word is open: a run that leaves its word open ends the
-            // stretch.
-            debug_assert!(end == 0 || !self.word_open);
-            // Short texts (names, keys) have too few pieces left to pay for the plain pieces'
-            // start and end.
-            if end > 0 && rest.len() - end > PLAIN_PIECES_MIN_LEN {
-                end = self.push_plain_pieces(rest, end, self.out.text.len() + end - copied);
-            }
-            let spaced = bytes.get(end) == Some(&b' ') && self.keeps_space(end);
-            let from = end + usize::from(spaced);
-            let piece = Piece::at(rest, from);
-            if let Piece::End = piece {
-                break;
-            }
-            if end == 0 {
-                self.flush_space();
-                if (spaced || matches!(piece, Piece::Punct)) && self.word_open {
-                    // The open word is all in the text: stretches are copied as they end.
-                    self.close_word();
-                }
-            }
+        let end = loop {
+            let Next { end, from, run } = next;
             let start = (self.out.text.len() + from - copied) as u32;
-            let Piece::Run(run) = piece else {
+            let end = if run.len > 0 {
+                let word_end = start + run.len as u32;
+                let (letters, upper) = (run.letters, run.upper_letters);
+                self.grow_word(start, word_end, run.capitalised, letters, upper);
+                let end = from + run.len;
+                if run.non_ascii_capitals > 0 && self.lowercase {
+                    // Rare enough to copy what comes before and lower-case the run on its own.
+                    self.copy_verbatim(rest, at, &mut copied, from);
+                    self.push_lowered(rest.get(from..end).unwrap_or_default(), at + from);
+                    copied = end;
+                }
+                if !run.ends_word {
+                    // What follows goes on with the word or needs the general path.
+                    break end;
+                }
+                // Ended now rather than at the next piece, which leaves that to the plain pieces.
+                if may_retone(rest.as_bytes(), end) {
+                    self.close_word_in_text(rest, at, end, &mut copied);
+                } else {
+                    self.push_word();
+                }
+                end
+            } else if plain_punct_at(rest, from) {
                 self.push_punct(start, start + 1);
-                end = from + 1;
-                continue;
-            };
-            let word_end = start + run.len as u32;
-            self.grow_word(
-                start,
-                word_end,
-                run.capitalised,
-                run.letters,
-                run.upper_letters,
-            );
-            end = from + run.len;
-            if run.non_ascii_capitals > 0 && self.lowercase {
-                // Rare enough to copy what comes before and lower-case the run on its own.
-                self.copy_verbatim(rest, at, &mut copied, from);
-                self.push_lowered(rest.get(from..end).unwrap_or_default(), at + from);
-                copied = end;
-            }
-            if !run.ends_word {
-                // What follows goes on with the word or needs the general path.
-                break;
-            }
-            // Ended now rather than at the next piece, which leaves that to the plain pieces.
-            if may_retone(rest.as_bytes(), end) {
-                self.close_word_in_text(rest, at, end, &mut copied);
+                from + 1
             } else {
-                self.push_word();
-            }
-        }
+                break end;
+            };
+            // Past the first piece no word is open: a run that leaves its word open ends the
+            // stretch. Short texts (names, keys) have too few pieces left to pay for the plain
+            // pieces' start and end.
+            debug_assert!(!self.word_open);
+            next = if rest.len() - end > PLAIN_PIECES_MIN_LEN {
+                self.push_plain_pieces(rest, end, self.out.text.len() + end - copied)
+            } else {
+                Next::at(rest, end, true)
+            };
+        };
         self.copy_verbatim(rest, at, &mut copied, end);
         end
     }
 
     /// Pushes the pieces of the stretch `rest` from byte `first` on, where no word is open, as
     /// long as each needs nothing but its token: punctuation marks, and runs that are words of
-    /// their own (ended by what follows them, neither lower-cased nor retoned). Returns where it
-    /// stopped, for [`Builder::push_stretch`] to take the next piece. Byte `first` of `rest`
-    /// goes to byte `text_at` of the text, and the pieces after it as far on.
+    /// their own (ended by what follows them, neither lower-cased nor retoned). Returns what it
+    /// stopped at, for [`Builder::push_stretch`] to take. Byte `first` of `rest` goes to byte
+    /// `text_at` of the text, and the pieces after it as far on.
     ///
     /// Nothing but the tokens changes, so the loop keeps its state in registers.
     #[inline(never)]
-    fn push_plain_pieces(&mut self, rest: &str, first: usize, text_at: usize) -> usize {
-        // Past the stretch's start, so every space is kept (see `keeps_space`) and the first
-        // piece took the line start, if tokens are recorded.
+    fn push_plain_pieces(&mut self, rest: &str, first: usize, text_at: usize) -> Next {
+        // Past the stretch's start, so every space is kept (see `keeps_leading_space`) and the
+        // first piece took the line start, if tokens are recorded.
         debug_assert!(first > 0 && !self.word_open);
         debug_assert!(!(self.tokens && self.line_start));
-        let bytes = rest.as_bytes();
         let mut end = first;
         loop {
-            let spaced = bytes.get(end) == Some(&b' ');
-            let from = end + usize::from(spaced);
+            let Next { from, run, .. } = Next::at(rest, end, true);
             // Nothing is copied in this loop, so a piece lands in the text as far after `text_at`
             // as it is after `first` in the stretch.
             let start = (text_at + (from - first)) as u32;
-            match Piece::at(rest, from) {
-                Piece::Punct => {
-                    self.push_punct(start, start + 1);
-                    end = from + 1;
+            if run.len == 0 {
+                if !plain_punct_at(rest, from) {
+                    return Next { end, from, run };
                 }
-                Piece::Run(run)
-                    if run.ends_word
-                        && !(run.non_ascii_capitals > 0 && self.lowercase)
-                        && !may_retone(bytes, from + run.len) =>
-                {
-                    let word_end = start + run.len as u32;
-                    let (letters, upper) = (run.letters, run.upper_letters);
-                    let word = word_token(start, word_end, run.capitalised, letters, upper, false);
-                    self.push_word_token(word);
-                    end = from + run.len;
-                }
-                _ => return end,
+                self.push_punct(start, start + 1);
+                end = from + 1;
+            } else if run.ends_word
+                && !(run.non_ascii_capitals > 0 && self.lowercase)
+                && !may_retone(rest.as_bytes(), from + run.len)
+            {
+                let word_end = start + run.len as u32;
+                let (letters, upper) = (run.letters, run.upper_letters);
+                let word = word_token(start, word_end, run.capitalised, letters, upper, false);
+                self.push_word_token(word);
+                end = from + run.len;
+            } else {
+                return Next { end, from, run };
             }
         }
     }
 
-    /// Whether a space at byte `end` of a stretch is written as it is, as `space` and
-    /// `flush_space` would: after the stretch's start, or an open word, or other text.
-    fn keeps_space(&self, end: usize) -> bool {
-        end > 0 || self.word_open || (self.pending_space.is_none() && self.text_written())
+    /// Whether a space at the start of a stretch is written as it is, as `space` and
+    /// `flush_space` would: after an open word or other text. Past the start, every space is.
+    fn keeps_leading_space(&self) -> bool {
+        self.word_open || (self.pending_space.is_none() && self.text_written())
     }
 
     /// Ends the open word, which ends at byte `end` of the stretch `rest`, through the text:
@@ -1334,7 +1338,7 @@ mod tests {
 
     /// `original` normalised by the general path alone, a cluster at a time.
     fn through_general_path(original: &str, lowercase: bool) -> Normalized {
-        let mut builder = Builder::new(lowercase, Record::Offsets);
+        let mut builder = Builder::new(lowercase, Record::Offsets, original.len());
         let mut rest = original;
         while !rest.is_empty() {
             rest = builder.push_cluster(rest, original.len() - rest.len());
@@ -1348,7 +1352,7 @@ mod tests {
     /// tokenised among other texts without offset maps (as gazetteer keys are).
     fn assert_fast_path_agrees(original: &str) {
         for lowercase in [true, false] {
-            let mut builder = Builder::new(lowercase, Record::Offsets);
+            let mut builder = Builder::new(lowercase, Record::Offsets, original.len());
             builder.feed(original);
             let fast = builder.finish();
             let general = through_general_path(original, lowercase);
@@ -1356,7 +1360,7 @@ mod tests {
             assert_eq!(fast.tokens, general.tokens, "{original:?}");
             assert_eq!(fast.origin, general.origin, "{original:?}");
             assert_eq!(fast.original_bytes, general.original_bytes, "{original:?}");
-            let mut builder = Builder::new(lowercase, Record::Text);
+            let mut builder = Builder::new(lowercase, Record::Text, original.len());
             builder.feed(original);
             let fast = builder.finish();
             assert_eq!(fast.text, general.text, "{original:?}");
@@ -1422,14 +1426,45 @@ mod tests {
     const LEAD: &str = "các đại biểu, ông bà và người dân tham dự ";
 
     /// [`assert_fast_path_agrees`] on `text` alone, and before and after [`LEAD`], so that the
-    /// plain pieces take what they can of it, and what [`Builder::push_stretch`] takes back
-    /// from them is followed by enough for them to start again.
+    /// plain pieces take what they can of it, and what they stop at and hand to
+    /// [`Builder::push_stretch`] is followed by enough for them to start again.
     fn assert_fast_path_agrees_with_leads(text: &str) {
         assert!(LEAD.len() > PLAIN_PIECES_MIN_LEN);
         assert_fast_path_agrees(text);
         assert_fast_path_agrees(&format!("{LEAD}{text}"));
         assert_fast_path_agrees(&format!("{text} {LEAD}"));
         assert_fast_path_agrees(&format!("{LEAD}{text} {LEAD}"));
+    }
+
+    #[test]
+    fn stretches_go_on_from_where_the_plain_pieces_stop() {
+        // After each lead the plain pieces run until they stop at what needs more than a token,
+        // which the stretch takes from them as they read it: capitalised non-ASCII words, words
+        // to retone, words that go on past their run (NFD letters, a typographic quote) and the
+        // end of the text.
+        let nfd: String = "Nguyễn Văn".nfd().collect();
+        let text = format!(
+            "Hoà {LEAD}ĐẢNG Cộng sản, Đà Nẵng; {LEAD}“Thuý” {nfd} {LEAD}UBND TỈNH {LEAD}Thuỳ"
+        );
+        assert_fast_path_agrees(&text);
+        assert_eq!(
+            Normalized::new(&text).text,
+            format!(
+                "hòa {LEAD}đảng cộng sản, đà nẵng; {LEAD}\"thúy\" nguyễn văn {LEAD}ubnd tỉnh \
+                 {LEAD}thùy"
+            )
+        );
+        let tokens = describe(&text);
+        for want in [
+            "hòa|Hoà|Word|c1u0l1|3",
+            "đảng|ĐẢNG|Word|c1u1l0|4",
+            "đà|Đà|Word|c1u0l0|2",
+            "thúy|Thuý|Word|c1u0l0|4",
+            "tỉnh|TỈNH|Word|c1u1l0|4",
+            "thùy|Thuỳ|Word|c1u0l0|4",
+        ] {
+            assert!(tokens.iter().any(|t| t == want), "{want:?} in {tokens:?}");
+        }
     }
 
     /// A piece of text for the property test: Vietnamese words in their spellings, separators
