@@ -12,7 +12,7 @@ use crate::places::{PlaceIndex, Query, Resolution};
 use crate::rules::engine::{Loss, Source, State};
 use crate::rules::facts::EntryFacts;
 use crate::rules::{at_grown, RuleSet, NO_WORD};
-use crate::text::{display_form, Normalized};
+use crate::text::{push_display_form, Normalized};
 
 /// One mention, ready to write.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -425,7 +425,7 @@ impl Pipeline {
             if from < to {
                 space_before(out, from);
                 let (s, e) = doc.token_span(from as usize, to as usize);
-                out.push_str(&display_form(doc.original_slice(text, s, e)));
+                push_display_form(out, doc.original_slice(text, s, e));
             }
         };
         let mut run_start = a.first;

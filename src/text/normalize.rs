@@ -114,16 +114,80 @@ impl Tokenized {
 
 /// The key a gazetteer surface is matched under: the same fold as document text.
 pub fn match_key(surface: &str) -> String {
-    let mut builder = Builder::new(true, Record::Text, surface.len());
-    builder.feed(surface);
-    builder.finish().text
+    match display_form_capitals(surface) {
+        // Nothing to fold but case.
+        Some(0) => surface.to_ascii_lowercase(),
+        Some(_) => {
+            let mut key = surface.to_ascii_lowercase();
+            // Its letters lower-case to letters as long as they are: the rest stays in place.
+            for (at, c) in surface.char_indices().filter(|(_, c)| !c.is_ascii()) {
+                if let Some((lower, true)) = latin_case(c) {
+                    key.replace_range(at..at + c.len_utf8(), lower.encode_utf8(&mut [0; 4]));
+                }
+            }
+            key
+        }
+        None => {
+            let mut builder = Builder::new(true, Record::Text, surface.len());
+            builder.feed(surface);
+            builder.finish().text
+        }
+    }
 }
 
 /// The display form of a span: NFC, new tone placement and single spaces, case kept.
 pub fn display_form(text: &str) -> String {
+    let mut form = String::new();
+    push_display_form(&mut form, text);
+    form
+}
+
+/// Appends the display form of `text` to `out`.
+pub fn push_display_form(out: &mut String, text: &str) {
+    if display_form_capitals(text).is_some() {
+        out.push_str(text);
+        return;
+    }
     let mut builder = Builder::new(false, Record::Text, text.len());
     builder.feed(text);
-    builder.finish().text
+    let form = builder.finish().text;
+    if out.is_empty() {
+        // Taken rather than copied.
+        *out = form;
+    } else {
+        out.push_str(&form);
+    }
+}
+
+/// If `text` is its own display form, how many of its letters are upper-case letters outside
+/// ASCII; decided on its bytes, as most names and keys are display forms and a [`Builder`] costs
+/// far more than a look at them. It is if it is all pieces of a stretch (see
+/// [`Builder::push_stretch`]) with single spaces between them and none at its ends, and no word
+/// may need its tone moved (see [`may_retone`]). Then only case stands between it and its
+/// normalised form.
+fn display_form_capitals(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return None;
+    }
+    let (mut at, mut capitals) = (0, 0);
+    while let Some(&b) = bytes.get(at) {
+        if b.is_ascii_alphanumeric() {
+            at += 1;
+        } else if !b.is_ascii() {
+            let (len, upper) = latin_letter(bytes, at)?;
+            capitals += usize::from(upper);
+            at += len;
+        } else if may_retone(bytes, at)
+            || !(is_plain_punct(b) || (b == b' ' && bytes.get(at + 1) != Some(&b' ')))
+        {
+            // A word ends here: checked for its tone, as what ends it is.
+            return None;
+        } else {
+            at += 1;
+        }
+    }
+    (!may_retone(bytes, bytes.len())).then_some(capitals)
 }
 
 /// What a character becomes before case folding.
@@ -1158,6 +1222,33 @@ mod tests {
     }
 
     #[test]
+    fn names_written_as_displayed_are_recognised() {
+        let rows = [
+            ("Nguyễn Văn An", 0),
+            ("UBND tỉnh Hà Nam", 0),
+            ("Bà Rịa-Vĩnh Long", 0),
+            ("F1 (ĐẢNG)", 2),
+            ("", 0),
+        ];
+        for (text, capitals) in rows {
+            assert_eq!(display_form_capitals(text), Some(capitals), "{text:?}");
+        }
+        for text in [
+            "Hoà",
+            "Thuý Kiều",
+            "a  b",
+            " a",
+            "a ",
+            "a&b",
+            "a\nb",
+            "a\u{a0}b",
+            "ạ\u{301}",
+        ] {
+            assert_eq!(display_form_capitals(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
     fn display_form_keeps_case() {
         assert_eq!(display_form("Huyện  Uỷ"), "Huyện Ủy");
     }
@@ -1365,6 +1456,8 @@ mod tests {
             let fast = builder.finish();
             assert_eq!(fast.text, general.text, "{original:?}");
             assert_eq!(fast.tokens, [], "{original:?}");
+            let key_or_form = if lowercase { match_key } else { display_form };
+            assert_eq!(key_or_form(original), general.text, "{original:?}");
         }
         // Gazetteer keys are tokenised one after another, each as if it were alone.
         let neighbour = "Ông Hoà\n";
