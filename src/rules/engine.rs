@@ -582,7 +582,11 @@ impl<'a> State<'a> {
         match value {
             CompiledValue::Literal(s) => Some(s.clone()),
             CompiledValue::Capture(name, attr) => {
-                let c = captures.iter().find(|c| c.name == *name)?;
+                // A capture that matched nothing has no text to give.
+                let c = captures
+                    .iter()
+                    .find(|c| c.name == *name)
+                    .filter(|c| c.first < c.last)?;
                 match attr {
                     None => {
                         let (start, end) = self.doc.token_span(c.first as usize, c.last as usize);

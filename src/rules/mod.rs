@@ -444,7 +444,7 @@ impl Compiler<'_> {
             .collect();
         let first = FirstSet::of(std::slice::from_ref(&root));
         let lead = Lead::of(&root);
-        let program = Program::compile(&root);
+        let program = Program::compile(&root)?;
         Ok(Rule {
             source: format!("rule:{}@{}", syntax.name, syntax.origin),
             name: syntax.name,
@@ -668,6 +668,23 @@ mod tests {
             run("r: title (\"x\"? Num?){1,20} unit => ROLE", "Chủ tịch 5 xã"),
             rows(&[("ROLE", "Chủ tịch 5 xã")])
         );
+    }
+
+    #[test]
+    fn nested_repetitions_do_not_multiply_the_program() {
+        let mut labels = crate::label::Labels::default();
+        let rules = "r: ((((((((a:Name){8}){8}){8}){8}){8}){8}){8}) => PER a";
+        let set =
+            super::RuleSet::from_files(&[("x.rules".into(), rules.into())], &mut labels).unwrap();
+        assert!(set.rules[0].program.insts.len() < 100);
+        assert_eq!(run(rules, "An Bình"), rows(&[]));
+    }
+
+    #[test]
+    fn a_value_from_a_capture_that_matched_nothing_is_left_out() {
+        for rules in ["r: Name c:Num? => PER x=$c", "r: c:Num? Name => PER x=$c"] {
+            assert_eq!(run(rules, "An"), rows(&[("PER", "An")]));
+        }
     }
 
     #[test]

@@ -14,9 +14,53 @@ use crate::label::Label;
 /// The most copies of a repeated pattern a program holds; past that a repetition is counted.
 const MAX_UNROLLED: u32 = 8;
 
+/// The most instructions the copies of one repetition may take.
+const MAX_UNROLLED_SIZE: usize = 64;
+
 /// The token bits one of which a token needs for `node` to match there (see [`first_bits`]).
 fn needs(node: &Node) -> u64 {
     first_bits(std::slice::from_ref(node))
+}
+
+/// Whether `inner{min,max}` is unrolled: into at most [`MAX_UNROLLED`] copies, of no more than
+/// [`MAX_UNROLLED_SIZE`] instructions in all (so nested repetitions do not multiply), and only
+/// if `inner` cannot match nothing.
+fn unrolls(inner: &Node, min: u32, max: u32) -> bool {
+    let copies = copies(min, max);
+    copies <= MAX_UNROLLED
+        && !can_match_nothing(inner)
+        && (copies as usize).saturating_mul(size(inner)) <= MAX_UNROLLED_SIZE
+}
+
+/// How many copies of its pattern an unrolled `{min,max}` holds: an unbounded one loops over
+/// its last.
+fn copies(min: u32, max: u32) -> u32 {
+    if max == u32::MAX {
+        min.max(1)
+    } else {
+        max
+    }
+}
+
+/// About how many instructions `node` compiles to.
+fn size(node: &Node) -> usize {
+    match node {
+        Node::Label(..) | Node::Literal(_) | Node::Class(_) | Node::LineStart | Node::LineEnd => 1,
+        Node::Seq(items, _) | Node::Alt(items, _) => items
+            .iter()
+            .fold(1, |total, item| total.saturating_add(size(item) + 1)),
+        Node::Capture(_, inner) | Node::Not(inner, _) => size(inner).saturating_add(2),
+        Node::Repeat { inner, min, max } => {
+            let copies = if unrolls(inner, *min, *max) {
+                copies(*min, *max)
+            } else {
+                1
+            };
+            (copies as usize)
+                .saturating_mul(size(inner))
+                .saturating_add(3)
+        }
+    }
 }
 
 /// Whether `node` can match without moving past a token: a repetition of it must then check
@@ -25,7 +69,7 @@ fn can_match_nothing(node: &Node) -> bool {
     FirstSet::of(std::slice::from_ref(node)).anything
 }
 
-/// A register: two numbers that a repetition or a capture keeps while its pattern is walked.
+/// A register: two numbers that a counted repetition keeps while its pattern is walked.
 pub type Reg = u16;
 
 /// One instruction. Positions in the program are indices into [`Program::insts`]. Several
@@ -105,16 +149,22 @@ pub struct Program {
     /// How many registers its counted repetitions use.
     pub registers: usize,
     /// How many captures it has.
-    captures: u16,
+    captures: usize,
 }
 
 impl Program {
-    /// Compiles the pattern `root`.
-    pub fn compile(root: &Node) -> Program {
+    /// Compiles the pattern `root`; an error if it needs more captures or registers than an
+    /// instruction can number.
+    pub fn compile(root: &Node) -> Result<Program, String> {
         let mut program = Program::default();
         program.node(root);
         program.push(Inst::Match);
-        program
+        // Numbers past the limit were cut short while compiling: the program is not used.
+        let limit = usize::from(u16::MAX) + 1;
+        if program.captures > limit || program.registers > limit {
+            return Err("the pattern has more than 65536 captures or repetitions".to_string());
+        }
+        Ok(program)
     }
 
     fn node(&mut self, node: &Node) {
@@ -158,7 +208,7 @@ impl Program {
             }
             Node::Repeat { inner, min, max } => self.repeat(inner, *min, *max),
             Node::Capture(name, inner) => {
-                let capture = self.captures;
+                let capture = self.captures as u16;
                 self.captures += 1;
                 self.push(Inst::CaptureOpen {
                     capture,
@@ -190,8 +240,7 @@ impl Program {
     fn repeat(&mut self, inner: &Node, min: u32, max: u32) {
         let needs = needs(inner);
         let unbounded = max == u32::MAX;
-        let copies = if unbounded { min.max(1) } else { max };
-        if copies > MAX_UNROLLED || can_match_nothing(inner) {
+        if !unrolls(inner, min, max) {
             return self.counted(inner, min, max, needs);
         }
         if unbounded {
@@ -284,6 +333,7 @@ mod tests {
     /// The program's instructions, each as a short word with its targets.
     fn shape(node: &Node) -> Vec<String> {
         Program::compile(node)
+            .unwrap()
             .insts
             .iter()
             .map(|inst| match inst {
@@ -347,7 +397,7 @@ mod tests {
     #[test]
     fn repetitions_of_what_can_match_nothing_or_of_many_copies_are_counted() {
         let nothing = repeat(Node::Seq(vec![Node::LineStart], u64::MAX), 1, u32::MAX);
-        let program = Program::compile(&nothing);
+        let program = Program::compile(&nothing).unwrap();
         assert_eq!(program.registers, 1);
         assert_eq!(
             shape(&nothing),
