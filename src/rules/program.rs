@@ -197,13 +197,11 @@ impl Program {
                     let split = self.push(Inst::Split { needs, other: 0 });
                     self.node(option);
                     jumps.push(self.push(Inst::Jump(0)));
-                    let other = self.here();
-                    self.insts[split] = Inst::Split { needs, other };
+                    self.lands_here(split);
                 }
                 self.guarded(last);
-                let end = self.here();
                 for jump in jumps {
-                    self.insts[jump] = Inst::Jump(end);
+                    self.lands_here(jump);
                 }
             }
             Node::Repeat { inner, min, max } => self.repeat(inner, *min, *max),
@@ -227,10 +225,7 @@ impl Program {
                 });
                 self.node(inner);
                 self.push(Inst::Match);
-                self.insts[not] = Inst::Not {
-                    needs: *needs,
-                    end: self.here(),
-                };
+                self.lands_here(not);
             }
         }
     }
@@ -253,10 +248,7 @@ impl Program {
             self.node(inner);
             self.push(Inst::Again { needs, body });
             if let Some(at) = split {
-                self.insts[at] = Inst::Split {
-                    needs,
-                    other: self.here(),
-                };
+                self.lands_here(at);
             }
             return;
         }
@@ -270,9 +262,8 @@ impl Program {
                 at
             })
             .collect();
-        let other = self.here();
         for at in splits {
-            self.insts[at] = Inst::Split { needs, other };
+            self.lands_here(at);
         }
     }
 
@@ -292,9 +283,19 @@ impl Program {
             counter,
             head: head as u32,
         });
-        let exit = self.here();
-        if let Inst::CountLoop { exit: at, .. } = &mut self.insts[head] {
-            *at = exit;
+        self.lands_here(head);
+    }
+
+    /// Points the instruction at `at`, pushed before its target was known, at the next
+    /// instruction to be pushed.
+    fn lands_here(&mut self, at: usize) {
+        let here = self.here();
+        match &mut self.insts[at] {
+            Inst::Split { other: target, .. }
+            | Inst::Jump(target)
+            | Inst::Not { end: target, .. }
+            | Inst::CountLoop { exit: target, .. } => *target = here,
+            other => unreachable!("{other:?} has no target to set"),
         }
     }
 

@@ -45,11 +45,11 @@ impl State<'_> {
             let moved = match &program[pc] {
                 Inst::Label(label, _) => {
                     let from = self.first_at[pos as usize];
-                    let end = (bits & label_bit(*label) != 0)
+                    let last = (bits & label_bit(*label) != 0)
                         .then(|| self.take_label(program, pc, pos, from, line_end, machine))
                         .flatten();
-                    end.is_some_and(|end| {
-                        pos = end;
+                    last.is_some_and(|last| {
+                        pos = last;
                         next_instruction(&mut pc)
                     })
                 }
@@ -162,7 +162,7 @@ impl State<'_> {
                         end = Some(pos);
                         break 'run;
                     }
-                    if end.is_none_or(|longest| pos > longest) {
+                    if end.is_none_or(|best| pos > best) {
                         end = Some(pos);
                         machine.best.clone_from(&machine.caps);
                     }
@@ -205,6 +205,8 @@ impl State<'_> {
                 }
             }
         }
+        // A nested run (a negation) drops its `Restore` frames unapplied: the registers it
+        // changed are its own, and each is written before it is read.
         machine.stack.truncate(base);
         machine.back_to(mark);
         end
