@@ -88,6 +88,22 @@ pub struct State<'a> {
     owner: Vec<u32>,
     /// For each token, the first token of the next line.
     line_ends: Vec<u32>,
+    /// Working memory of a phase, kept for the next one so phases after the first allocate
+    /// nothing.
+    scratch: Scratch,
+}
+
+/// A phase's working memory.
+#[derive(Default)]
+struct Scratch {
+    found: Vec<Found>,
+    /// The captures of every match found, one list for the phase.
+    captures: Vec<Capture>,
+    winners: Vec<Found>,
+    machine: machine::Machine,
+    candidates: Vec<u32>,
+    /// Per rule of the phase, the last start it was offered (see [`State::candidates`]).
+    offered: Vec<u32>,
 }
 
 /// One capture instance: name index, span, and the annotation it consumed if it was a label.
@@ -164,6 +180,7 @@ impl<'a> State<'a> {
             losses: trace.then(Vec::new),
             owner: vec![u32::MAX; doc.tokens.len()],
             line_ends: line_ends(doc),
+            scratch: Scratch::default(),
         };
         for hit in hits {
             let kinds = &pipeline.matcher().groups[hit.key as usize].kinds;
@@ -278,21 +295,28 @@ impl<'a> State<'a> {
     fn phase(&mut self, phase: &Phase) {
         let rules = self.pipeline.rules();
         self.count_seen(&phase.seen);
-        let mut found = Vec::new();
-        // The captures of every match found, one list for the phase.
-        let mut captures = Vec::new();
-        let mut machine = machine::Machine::default();
-        let mut candidates = Vec::new();
-        let mut offered = vec![NONE; phase.rules.len()];
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let Scratch {
+            found,
+            captures,
+            winners,
+            machine,
+            candidates,
+            offered,
+        } = &mut scratch;
+        found.clear();
+        captures.clear();
+        offered.clear();
+        offered.resize(phase.rules.len(), NONE);
         for start in self.starts.positions(phase) {
             if phase.rules.len() == 1 {
                 // The start bitmap has already said the phase's one rule may start here.
                 candidates.clear();
                 candidates.push(phase.rules.start as u32);
             } else {
-                self.candidates(phase, start, &mut offered, &mut candidates);
+                self.candidates(phase, start, offered, candidates);
             }
-            for &index in &candidates {
+            for &index in candidates.iter() {
                 let rule = &rules.rules[index as usize];
                 if rule
                     .lead
@@ -301,7 +325,7 @@ impl<'a> State<'a> {
                 {
                     continue;
                 }
-                if let Some((last, best)) = self.longest(&rule.program, start, &mut machine) {
+                if let Some((last, best)) = self.longest(&rule.program, start, machine) {
                     if last > start {
                         found.push(Found {
                             rule: index,
@@ -345,8 +369,8 @@ impl<'a> State<'a> {
         // `winners`) of the winner covering it, and the earliest winner a match overlaps is the
         // smallest index over its span.
         let owner = &mut self.owner;
-        let mut winners: Vec<Found> = Vec::new();
-        for f in found {
+        winners.clear();
+        for f in found.drain(..) {
             let span = f.first as usize..f.last as usize;
             let beaten = owner[span.clone()]
                 .iter()
@@ -367,13 +391,14 @@ impl<'a> State<'a> {
             owner[span].fill(winners.len() as u32);
             winners.push(f);
         }
-        for f in &winners {
+        for f in winners.iter() {
             owner[f.first as usize..f.last as usize].fill(u32::MAX);
         }
         winners.sort_by_key(|f| f.first);
-        for f in winners {
-            self.act(&f, &captures[f.captures.clone()]);
+        for f in winners.iter() {
+            self.act(f, &captures[f.captures.clone()]);
         }
+        self.scratch = scratch;
     }
 
     /// Counts the texts of the live annotations of `labels`, for `[seen=LABEL]` filters (the
