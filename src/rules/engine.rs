@@ -549,22 +549,28 @@ impl<'a> State<'a> {
                         .iter()
                         .filter(|x| Some(x.name) == *capture)
                         .map(|x| (x.first, x.last));
-                    let spans = whole.into_iter().chain(captured);
-                    let values: Vec<(String, String)> = attrs
+                    let mut spans = whole
+                        .into_iter()
+                        .chain(captured)
+                        .filter(|(first, last)| first < last)
+                        .peekable();
+                    let mut values: Vec<(String, String)> = attrs
                         .iter()
                         .filter_map(|(k, v)| self.value(v, captures).map(|v| (k.clone(), v)))
                         .collect();
-                    for (first, last) in spans {
-                        if first == last {
-                            continue;
-                        }
+                    while let Some((first, last)) = spans.next() {
                         if self.find(*label, first, last).is_none() {
+                            // Nearly always one span: it takes the values, others copy them.
+                            let attrs = match spans.peek() {
+                                Some(_) => values.clone(),
+                                None => std::mem::take(&mut values),
+                            };
                             self.add(Annotation {
                                 label: *label,
                                 first,
                                 last,
                                 source: Source::Rule(found.rule),
-                                attrs: values.clone(),
+                                attrs,
                                 alive: true,
                             });
                         }

@@ -321,6 +321,7 @@ impl Machine {
 
     /// Takes annotation `id` for the label step at `pc` and token `pos` (the next annotation
     /// starting there is a choice point); returns where it ends.
+    #[inline]
     fn take(
         &mut self,
         pc: usize,
