@@ -71,6 +71,11 @@ pub struct State<'a> {
     /// The most tokens an annotation of each label (by id) spans, so the annotations around a
     /// span are found by looking back that far instead of over the whole document.
     reach: Vec<u32>,
+    /// The last annotation added with each label (by id), or [`NONE`]; `previous_of_label` chains
+    /// each annotation to the one added before it with its label, so a label's annotations are
+    /// found without passing over the others.
+    last_of_label: Vec<u32>,
+    previous_of_label: Vec<u32>,
     /// How many live annotations of a label have a text, for the phase's `[seen=LABEL]` filters.
     seen: FxHashMap<(Label, &'a str), u32>,
     /// Per token: the bits of its classes, of the rules' word it is and of the labels that start
@@ -83,6 +88,8 @@ pub struct State<'a> {
     /// `(person annotation, role annotation)` pairs from `hold` actions.
     pub holds: Vec<(u32, u32)>,
     pub losses: Option<Vec<Loss>>,
+    /// The spans a phase's `unless` clauses test matches against, kept to reuse its buffers.
+    unless_spans: UnlessSpans,
     /// Per token: the index (in a phase's winners) of the winning match that covers it, or
     /// `u32::MAX`; all `u32::MAX` between phases.
     owner: Vec<u32>,
@@ -126,17 +133,78 @@ struct Found {
 /// No annotation.
 const NONE: u32 = u32::MAX;
 
-/// How an annotation must lie against a span to count as being around it.
+/// How an annotation must lie against a span to count as being around it, for `drop`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Around {
-    /// It contains the span (or has the same span).
-    Contains,
     /// It contains the span and is longer.
     StrictlyContains,
-    /// It shares a token with the span.
-    Overlaps,
     /// It shares a token with the span and has another span.
     OverlapsOther,
+}
+
+/// The spans of the live annotations of the labels a phase's `unless` clauses name, sorted by
+/// first token, each with the furthest end among it and the spans of its label before it.
+/// Whether one of them contains or overlaps a match is then a binary search, where looking
+/// around the match token by token costs its length and the label's reach. A label's spans are
+/// gathered the first time it is asked for (the annotations do not change while a phase's
+/// matches are filtered); the buffers are kept from phase to phase.
+#[derive(Debug, Default)]
+struct UnlessSpans {
+    /// Each label gathered so far, and its spans as a range of `spans`.
+    by_label: Vec<(Label, std::ops::Range<usize>)>,
+    /// `(first, the furthest last of this span and those sorted before it)`.
+    spans: Vec<(u32, u32)>,
+}
+
+impl UnlessSpans {
+    /// Forgets the spans gathered for the previous phase.
+    fn clear(&mut self) {
+        self.by_label.clear();
+        self.spans.clear();
+    }
+
+    /// Whether a live annotation of `label` contains (`inside`) or overlaps the match `found`.
+    fn blocks(&mut self, state: &State, label: Label, inside: bool, found: &Found) -> bool {
+        let spans = self.of(state, label);
+        if inside {
+            furthest_end(spans, found.first) >= found.last
+        } else {
+            // One that starts before the match ends and ends after it starts.
+            furthest_end(spans, found.last - 1) > found.first
+        }
+    }
+
+    /// The spans of `label`, gathered from `state` if they are not yet.
+    fn of(&mut self, state: &State, label: Label) -> &[(u32, u32)] {
+        let range = match self.by_label.iter().find(|(l, _)| *l == label) {
+            Some((_, range)) => range.clone(),
+            None => {
+                let start = self.spans.len();
+                self.spans.extend(state.live_of_label(label).map(|id| {
+                    let a = &state.annotations[id as usize];
+                    (a.first, a.last)
+                }));
+                let spans = &mut self.spans[start..];
+                spans.sort_unstable_by_key(|&(first, _)| first);
+                let mut furthest = 0;
+                for (_, last) in spans {
+                    furthest = furthest.max(*last);
+                    *last = furthest;
+                }
+                let range = start..self.spans.len();
+                self.by_label.push((label, range.clone()));
+                range
+            }
+        };
+        &self.spans[range]
+    }
+}
+
+/// The furthest end of the [`UnlessSpans`] `spans` that start at or before token `pos`, or 0
+/// if none does.
+fn furthest_end(spans: &[(u32, u32)], pos: u32) -> u32 {
+    let starting = spans.partition_point(|&(first, _)| first <= pos);
+    starting.checked_sub(1).map_or(0, |i| spans[i].1)
 }
 
 impl<'a> State<'a> {
@@ -172,12 +240,15 @@ impl<'a> State<'a> {
             last_at: vec![NONE; doc.tokens.len() + 1],
             next: Vec::with_capacity(hits.len() * 2),
             reach: Vec::new(),
+            last_of_label: Vec::new(),
+            previous_of_label: Vec::with_capacity(hits.len() * 2),
             seen: FxHashMap::default(),
             token_bits,
             words,
             starts,
             holds: Vec::new(),
             losses: trace.then(Vec::new),
+            unless_spans: UnlessSpans::default(),
             owner: vec![u32::MAX; doc.tokens.len()],
             line_ends: line_ends(doc),
             scratch: Scratch::default(),
@@ -219,6 +290,9 @@ impl<'a> State<'a> {
         self.starts.mark(pos, phases);
         let reach = at_grown(&mut self.reach, annotation.label.0 as usize, 0);
         *reach = (*reach).max(annotation.last - annotation.first);
+        let last_of_label = at_grown(&mut self.last_of_label, annotation.label.0 as usize, NONE);
+        self.previous_of_label.push(*last_of_label);
+        *last_of_label = id;
         self.annotations.push(annotation);
         id
     }
@@ -255,6 +329,23 @@ impl<'a> State<'a> {
                 current
             })
         })
+    }
+
+    /// Ids of the live annotations of `label`, the latest added first.
+    fn live_of_label(&self, label: Label) -> impl Iterator<Item = u32> + '_ {
+        let mut id = self
+            .last_of_label
+            .get(label.0 as usize)
+            .copied()
+            .unwrap_or(NONE);
+        std::iter::from_fn(move || {
+            let current = id;
+            (current != NONE).then(|| {
+                id = self.previous_of_label[current as usize];
+                current
+            })
+        })
+        .filter(|&id| self.annotations[id as usize].alive)
     }
 
     /// The live annotations of `label` that start at token `pos` and end by `line_end` (matches
@@ -339,18 +430,14 @@ impl<'a> State<'a> {
             }
         }
         if phase.unless {
+            // Taken out of `self` while the closure below borrows it.
+            let mut unless_spans = std::mem::take(&mut self.unless_spans);
+            unless_spans.clear();
             found.retain(|f| {
                 let keep = rules.rules[f.rule as usize]
                     .unless
                     .iter()
-                    .all(|&(label, inside)| {
-                        let around = if inside {
-                            Around::Contains
-                        } else {
-                            Around::Overlaps
-                        };
-                        !self.any_around(label, f.first, f.last, around)
-                    });
+                    .all(|&(label, inside)| !unless_spans.blocks(self, label, inside, f));
                 if !keep {
                     if let Some(losses) = &mut self.losses {
                         losses.push(Loss {
@@ -363,6 +450,7 @@ impl<'a> State<'a> {
                 }
                 keep
             });
+            self.unless_spans = unless_spans;
         }
         found.sort_by_key(|f| (std::cmp::Reverse(f.last - f.first), f.rule, f.first));
         // Winners never overlap, so each token has at most one: `owner` holds the index (in
@@ -459,10 +547,8 @@ impl<'a> State<'a> {
         }
         // Where such an annotation can start, given that it spans at most `reach` tokens.
         let (from, to) = match around {
-            Around::Contains | Around::StrictlyContains => (last.saturating_sub(reach), first),
-            Around::Overlaps | Around::OverlapsOther => {
-                ((first + 1).saturating_sub(reach), last - 1)
-            }
+            Around::StrictlyContains => (last.saturating_sub(reach), first),
+            Around::OverlapsOther => ((first + 1).saturating_sub(reach), last - 1),
         };
         // A token where no annotation of the label ever started (its bit, see `add`) is passed
         // over without walking its annotations.
@@ -476,9 +562,7 @@ impl<'a> State<'a> {
                     a.alive
                         && a.label == label
                         && match around {
-                            Around::Contains => a.first <= first && last <= a.last,
                             Around::StrictlyContains => a.first <= first && last <= a.last && !same,
-                            Around::Overlaps => first < a.last && a.first < last,
                             Around::OverlapsOther => first < a.last && a.first < last && !same,
                         }
                 })
@@ -640,14 +724,15 @@ impl<'a> State<'a> {
             Around::StrictlyContains
         };
         // Decided before any is dropped, so `drop X inside X` sees every X.
-        let doomed: Vec<usize> = (0..self.annotations.len())
+        let doomed: Vec<u32> = self
+            .live_of_label(label)
             .filter(|&id| {
-                let a = &self.annotations[id];
-                a.alive && a.label == label && self.any_around(other, a.first, a.last, around)
+                let a = &self.annotations[id as usize];
+                self.any_around(other, a.first, a.last, around)
             })
             .collect();
         for id in doomed {
-            self.annotations[id].alive = false;
+            self.annotations[id as usize].alive = false;
         }
     }
 }

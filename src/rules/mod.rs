@@ -748,6 +748,29 @@ mod tests {
     }
 
     #[test]
+    fn unless_inside_sees_an_annotation_starting_well_before() {
+        // The second `huyện` lies inside the ORG that starts three tokens before it, and inside
+        // no shorter one; the last `xã` lies inside none.
+        let rules = "o: body unit unit unit => ORG\nphase p\np: unit => LOC unless inside ORG";
+        assert_eq!(
+            run(rules, "UBND huyện xã huyện và xã"),
+            rows(&[("ORG", "UBND huyện xã huyện"), ("LOC", "xã")])
+        );
+    }
+
+    #[test]
+    fn unless_ignores_dropped_annotations() {
+        // The LOC `huyện` is dropped inside the ORG before the last phase, so it no longer stops
+        // a PER there; the live LOC `xã` does.
+        let rules = "l: unit => LOC\nphase b\no: body unit => ORG\ndrop LOC inside ORG\n\
+            phase p\np: unit => PER unless overlaps LOC";
+        assert_eq!(
+            run(rules, "UBND huyện và xã"),
+            rows(&[("ORG", "UBND huyện"), ("PER", "huyện"), ("LOC", "xã")])
+        );
+    }
+
+    #[test]
     fn literals_match_words_no_gazetteer_has_short_or_long() {
         // Literal words are numbered with the gazetteer's tokens; the second is over eight bytes.
         let rules = "r: \"xin\" \"chàoôngbàcôchú\" n:Name => PER n";
