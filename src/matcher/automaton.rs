@@ -55,8 +55,9 @@ pub(super) struct Automaton {
     /// The patterns that end at state `s` are `patterns[ends[s]..ends[s + 1]]`.
     ends: Vec<u32>,
     patterns: Vec<u32>,
-    /// The nearest state down each state's failure chain where patterns end, or [`NONE`].
-    output: Vec<StateId>,
+    /// The nearest state where patterns end on each state's failure chain, the state itself
+    /// included, or [`NONE`]: a scan tests one entry per token for matches.
+    report: Vec<StateId>,
 }
 
 impl Automaton {
@@ -112,20 +113,20 @@ impl Automaton {
             depth,
             ends: end_starts,
             patterns: ends.into_iter().map(|(_, pattern)| pattern).collect(),
-            output: Vec::new(),
+            report: Vec::new(),
         };
         automaton.link(&parents);
         automaton
     }
 
-    /// Failure and output links, state by state in breadth-first order (a state's failure is
+    /// Failure and report links, state by state in breadth-first order (a state's failure is
     /// shallower than it, so it is linked before).
     fn link(&mut self, parents: &[(StateId, Symbol)]) {
         let states = parents.len();
         let mut order: Vec<StateId> = (1..states as StateId).collect();
         order.sort_by_key(|&s| self.depth[s as usize]);
         self.fail = vec![ROOT; states];
-        self.output = vec![NONE; states];
+        self.report = vec![NONE; states];
         for state in order {
             let (parent, symbol) = parents[state as usize];
             let fail = if parent == ROOT {
@@ -134,43 +135,40 @@ impl Automaton {
                 self.next(self.fail[parent as usize], symbol)
             };
             self.fail[state as usize] = fail;
-            self.output[state as usize] = if self.ends_here(fail) {
-                fail
+            self.report[state as usize] = if self.ends_here(state) {
+                state
             } else {
-                self.output[fail as usize]
+                self.report[fail as usize]
             };
-        }
-    }
-
-    /// The transition from `state` on `symbol` in the trie, if there is one.
-    #[inline]
-    fn child(&self, state: StateId, symbol: Symbol) -> Option<StateId> {
-        if state == ROOT {
-            self.root
-                .get(symbol.code as usize)
-                .copied()
-                .filter(|&s| s != ROOT)
-        } else {
-            Some(self.edges.get(symbol.edge(state))).filter(|&s| s != ROOT)
         }
     }
 
     /// The state after `state` reads `symbol`.
     #[inline]
-    pub fn next(&self, mut state: StateId, symbol: Symbol) -> StateId {
-        // A code past the root's table is in no pattern (nor is code 0): every match ends.
-        if symbol.code as usize >= self.root.len() || symbol.code == 0 {
-            return ROOT;
+    pub fn next(&self, state: StateId, symbol: Symbol) -> StateId {
+        // Most tokens are read at the root or are in no pattern: those take one lookup here,
+        // inlined into the scan, and only a partial match walks the edges and failure links.
+        match self.root.get(symbol.code as usize) {
+            // Code 0 and the codes past the root's table are in no pattern: every match ends.
+            None => ROOT,
+            Some(_) if symbol.code == 0 => ROOT,
+            Some(&first) if state == ROOT => first,
+            Some(_) => self.follow(state, symbol),
         }
-        loop {
-            if let Some(next) = self.child(state, symbol) {
-                return next;
+    }
+
+    /// [`next`](Self::next) from a state past the root, on a code some pattern has: down the
+    /// failure chain to the first state with a transition on `symbol`, else to the root's.
+    #[inline]
+    fn follow(&self, mut state: StateId, symbol: Symbol) -> StateId {
+        while state != ROOT {
+            // No edge leads back to the root, whose id 0 is the table's "absent".
+            match self.edges.get(symbol.edge(state)) {
+                ROOT => state = self.fail[state as usize],
+                next => return next,
             }
-            if state == ROOT {
-                return ROOT;
-            }
-            state = self.fail[state as usize];
         }
+        self.root[symbol.code as usize]
     }
 
     fn ends_here(&self, state: StateId) -> bool {
@@ -180,21 +178,17 @@ impl Automaton {
     /// The patterns that end on reaching `state`, longest first, as `(tokens, pattern)`.
     #[inline]
     pub fn matches(&self, state: StateId) -> impl Iterator<Item = (u32, u32)> + '_ {
-        let first = if self.ends_here(state) {
-            state
-        } else {
-            self.output[state as usize]
-        };
-        std::iter::successors((first != NONE).then_some(first), |&s| {
-            Some(self.output[s as usize]).filter(|&o| o != NONE)
-        })
-        .flat_map(|s| {
-            let (from, to) = (self.ends[s as usize], self.ends[s as usize + 1]);
-            let depth = self.depth[s as usize];
-            self.patterns[from as usize..to as usize]
-                .iter()
-                .map(move |&pattern| (depth, pattern))
-        })
+        // No pattern ends at the root, so its entry (and the chain) is NONE.
+        let reported = |s: StateId| Some(self.report[s as usize]).filter(|&r| r != NONE);
+        std::iter::successors(reported(state), move |&s| reported(self.fail[s as usize])).flat_map(
+            |s| {
+                let (from, to) = (self.ends[s as usize], self.ends[s as usize + 1]);
+                let depth = self.depth[s as usize];
+                self.patterns[from as usize..to as usize]
+                    .iter()
+                    .map(move |&pattern| (depth, pattern))
+            },
+        )
     }
 
     /// The state a scan starts in.

@@ -186,13 +186,13 @@ const OTHER_GAP: u8 = 3;
 
 /// The gap before `token`, when the token before ends at byte `previous_end` of `text`.
 #[inline]
-fn gap(text: &[u8], previous_end: Option<usize>, token: &Token) -> u8 {
+fn gap(text: &[u8], previous_end: usize, token: &Token) -> u8 {
     // Byte patterns, which compile to a length test and a byte test (text patterns call memcmp).
-    match previous_end.map(|end| text.get(end..token.start as usize)) {
-        None | Some(Some([])) => NO_GAP,
-        Some(Some([b' '])) => SPACE,
-        Some(Some([b'\n'])) => LINE_BREAK,
-        Some(_) => OTHER_GAP,
+    match text.get(previous_end..token.start as usize) {
+        Some([]) => NO_GAP,
+        Some([b' ']) => SPACE,
+        Some([b'\n']) => LINE_BREAK,
+        _ => OTHER_GAP,
     }
 }
 
@@ -247,11 +247,18 @@ impl Codes {
         if range.len() <= SHORT_TOKEN {
             self.short.get(short_key(text, range))
         } else {
-            text.get(range)
-                .and_then(|token| self.long.get(token))
-                .copied()
-                .unwrap_or(0)
+            self.long_code(text, range)
         }
+    }
+
+    /// [`code`](Self::code) of a token longer than [`SHORT_TOKEN`]: rare, so kept out of the
+    /// scan loop that inlines the short case.
+    #[inline(never)]
+    fn long_code(&self, text: &[u8], range: std::ops::Range<usize>) -> u32 {
+        text.get(range)
+            .and_then(|token| self.long.get(token))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The `tokens` of `text` (a key or a document) as the automaton reads them: each one's gap
@@ -262,12 +269,14 @@ impl Codes {
         tokens: &'t [Token],
     ) -> impl Iterator<Item = Symbol> + 't {
         let bytes = text.as_bytes();
-        tokens.iter().scan(None, move |previous_end, token| {
+        // Nothing comes before the first token: it is given its own start as the end before it.
+        let first_start = tokens.first().map_or(0, |token| token.start as usize);
+        tokens.iter().scan(first_start, move |previous_end, token| {
             let symbol = Symbol {
                 gap: gap(bytes, *previous_end, token),
                 code: self.code(bytes, token.range()),
             };
-            *previous_end = Some(token.end as usize);
+            *previous_end = token.end as usize;
             Some(symbol)
         })
     }
