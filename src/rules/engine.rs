@@ -218,18 +218,23 @@ impl<'a> State<'a> {
         let words: Vec<u32> = scan.codes.iter().map(|&c| pipeline.rule_word(c)).collect();
         let phase_starts = &pipeline.rules().phase_starts;
         let mut starts = StartMaps::new(doc.tokens.len(), phase_starts);
+        let bits = doc
+            .tokens
+            .iter()
+            .zip(&words)
+            .enumerate()
+            .map(|(pos, (token, &word))| {
+                let classes = token_classes(token);
+                starts.mark(pos, phase_starts.of_token(classes, word));
+                match word {
+                    NO_WORD => classes,
+                    word => classes | word_bit(word),
+                }
+            });
         // One more for the end of the document, where a pattern may look for a label: every bit
         // set, so a pattern that can match empty there is not ruled out by the bits it needs.
-        let mut token_bits = Vec::with_capacity(doc.tokens.len() + 1);
-        for (pos, (token, &word)) in doc.tokens.iter().zip(&words).enumerate() {
-            let classes = token_classes(token);
-            starts.mark(pos, phase_starts.of_token(classes, word));
-            token_bits.push(match word {
-                NO_WORD => classes,
-                word => classes | word_bit(word),
-            });
-        }
-        token_bits.push(u64::MAX);
+        // Collected rather than pushed: no capacity test per token.
+        let token_bits = bits.chain([u64::MAX]).collect();
         let hits = &scan.hits;
         let mut state = State {
             original,
