@@ -225,11 +225,16 @@ impl<'a> State<'a> {
             .enumerate()
             .map(|(pos, (token, &word))| {
                 let classes = token_classes(token);
-                starts.mark(pos, phase_starts.of_token(classes, word));
-                match word {
-                    NO_WORD => classes,
-                    word => classes | word_bit(word),
-                }
+                let (bits, phases) = match word {
+                    // Most tokens are none of the rules' words: nothing to look up by word.
+                    NO_WORD => (classes, phase_starts.of_classes(classes)),
+                    word => (
+                        classes | word_bit(word),
+                        phase_starts.of_token(classes, word),
+                    ),
+                };
+                starts.mark(pos, phases);
+                bits
             });
         // One more for the end of the document, where a pattern may look for a label: every bit
         // set, so a pattern that can match empty there is not ruled out by the bits it needs.

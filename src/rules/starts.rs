@@ -164,8 +164,13 @@ impl PhaseStarts {
     /// The phases that can start at a token of these class bits that is rule word `word` (or
     /// none: an id past the words).
     pub fn of_token(&self, classes: u64, word: u32) -> u64 {
+        self.of_classes(classes) | self.by_word.get(word as usize).copied().unwrap_or(0)
+    }
+
+    /// The phases that can start at a token of these class bits that is none of the rules'
+    /// words.
+    pub fn of_classes(&self, classes: u64) -> u64 {
         self.by_classes[(classes & 0xff) as usize]
-            | self.by_word.get(word as usize).copied().unwrap_or(0)
     }
 
     /// The phases that can start at an annotation of `label`.
