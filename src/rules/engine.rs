@@ -88,8 +88,6 @@ pub struct State<'a> {
     /// `(person annotation, role annotation)` pairs from `hold` actions.
     pub holds: Vec<(u32, u32)>,
     pub losses: Option<Vec<Loss>>,
-    /// The spans a phase's `unless` clauses test matches against, kept to reuse its buffers.
-    unless_spans: UnlessSpans,
     /// Per token: the index (in a phase's winners) of the winning match that covers it, or
     /// `u32::MAX`; all `u32::MAX` between phases.
     owner: Vec<u32>,
@@ -111,6 +109,8 @@ struct Scratch {
     candidates: Vec<u32>,
     /// Per rule of the phase, the last start it was offered (see [`State::candidates`]).
     offered: Vec<u32>,
+    /// The spans the phase's `unless` clauses test matches against.
+    unless_spans: UnlessSpans,
 }
 
 /// One capture instance: name index, span, and the annotation it consumed if it was a label.
@@ -147,7 +147,7 @@ enum Around {
 /// Whether one of them contains or overlaps a match is then a binary search, where looking
 /// around the match token by token costs its length and the label's reach. A label's spans are
 /// gathered the first time it is asked for (the annotations do not change while a phase's
-/// matches are filtered); the buffers are kept from phase to phase.
+/// matches are filtered).
 #[derive(Debug, Default)]
 struct UnlessSpans {
     /// Each label gathered so far, and its spans as a range of `spans`.
@@ -258,7 +258,6 @@ impl<'a> State<'a> {
             starts,
             holds: Vec::new(),
             losses: trace.then(Vec::new),
-            unless_spans: UnlessSpans::default(),
             owner: vec![u32::MAX; doc.tokens.len()],
             line_ends: line_ends(doc),
             scratch: Scratch::default(),
@@ -407,6 +406,7 @@ impl<'a> State<'a> {
             machine,
             candidates,
             offered,
+            unless_spans,
         } = &mut scratch;
         found.clear();
         captures.clear();
@@ -443,8 +443,6 @@ impl<'a> State<'a> {
             }
         }
         if phase.unless {
-            // Taken out of `self` while the closure below borrows it.
-            let mut unless_spans = std::mem::take(&mut self.unless_spans);
             unless_spans.clear();
             found.retain(|f| {
                 let keep = rules.rules[f.rule as usize]
@@ -463,7 +461,6 @@ impl<'a> State<'a> {
                 }
                 keep
             });
-            self.unless_spans = unless_spans;
         }
         found.sort_by_key(|f| (std::cmp::Reverse(f.last - f.first), f.rule, f.first));
         // Winners never overlap, so each token has at most one: `owner` holds the index (in

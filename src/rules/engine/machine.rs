@@ -321,6 +321,8 @@ impl Machine {
 
     /// Takes annotation `id` for the label step at `pc` and token `pos` (the next annotation
     /// starting there is a choice point); returns where it ends.
+    // Marked: the compiler stops inlining it on its own after unrelated changes, and the call
+    // costs as much as the work.
     #[inline]
     fn take(
         &mut self,
