@@ -215,16 +215,13 @@ impl Pipeline {
     /// Where an annotation came from, as written in the `source` column.
     pub fn describe_source(&self, source: Source) -> String {
         match source {
-            Source::Gazetteer { key, .. } => {
-                let group = &self.matcher.groups[key as usize];
-                let entry = group.kinds.first().and_then(|(_, ids)| ids.first());
-                match entry {
-                    Some(&id) => {
-                        format!("gazetteer:{}", self.gazetteer.entries[id as usize].origin)
-                    }
-                    None => "gazetteer".into(),
-                }
-            }
+            Source::Gazetteer { key, .. } => match self.matcher.kinds(key).first() {
+                Some(kind) => format!(
+                    "gazetteer:{}",
+                    self.gazetteer.entries[kind.first_entry as usize].origin
+                ),
+                None => "gazetteer".into(),
+            },
             Source::Rule(rule) => self.rules.rules[rule as usize].source.clone(),
         }
     }
@@ -433,17 +430,23 @@ impl Pipeline {
         while i < a.last {
             let expansion = state
                 .starting_at(i)
-                .filter(|&g| {
+                .filter_map(|g| {
                     // Place names are resolved to units instead; other entries expand. An
                     // annotation's entries are all of its own kind, so one test serves them all.
                     let b = &state.annotations[g as usize];
-                    b.last <= a.last
-                        && b.label != self.place
-                        && matches!(b.source, Source::Gazetteer { .. })
-                })
-                .filter_map(|g| {
-                    let canonical = state.entries(g).find_map(|e| e.canonical.as_deref())?;
-                    Some((g, canonical))
+                    let Source::Gazetteer { key, kind } = b.source else {
+                        return None;
+                    };
+                    if b.last > a.last || b.label == self.place {
+                        return None;
+                    }
+                    let entry = self.matcher.kinds(key)[kind as usize].canonical_entry?;
+                    Some((
+                        g,
+                        self.gazetteer.entries[entry as usize]
+                            .canonical
+                            .as_deref()?,
+                    ))
                 })
                 .max_by_key(|(g, _)| state.annotations[*g as usize].last);
             let Some((g, canonical)) = expansion else {

@@ -55,12 +55,27 @@ pub struct Scan {
     pub codes: Vec<u32>,
 }
 
+/// One kind of one key group, as annotations ask about it: a flat table of these (see
+/// [`Matcher::kinds`]) is read for every hit, where the groups' own lists cost a cache miss each.
+#[derive(Debug, Clone, Copy)]
+pub struct KindSlot {
+    pub label: Label,
+    /// Its first entry (index into the gazetteer).
+    pub first_entry: u32,
+    /// Its first entry with a canonical form, if one has.
+    pub canonical_entry: Option<u32>,
+}
+
 /// The compiled automaton and the entries behind each pattern.
 #[derive(Debug, Clone)]
 pub struct Matcher {
     automaton: Automaton,
     codes: Codes,
     pub groups: Vec<KeyGroup>,
+    /// Every kind of every group, group by group; the kinds of group `g` are
+    /// `slots[slot_starts[g]..slot_starts[g + 1]]`.
+    slots: Vec<KindSlot>,
+    slot_starts: Vec<u32>,
 }
 
 impl Matcher {
@@ -122,11 +137,32 @@ impl Matcher {
                 .texts()
                 .map(|tokens| codes.symbols(&chunk.text, tokens))
         }));
+        let (slots, slot_starts) = kind_slots(gazetteer, &groups);
         Ok(Matcher {
             automaton,
             codes,
             groups,
+            slots,
+            slot_starts,
         })
+    }
+
+    /// The kinds of key group `key`, in the order of its [`KeyGroup::kinds`].
+    #[inline]
+    pub fn kinds(&self, key: u32) -> &[KindSlot] {
+        let key = key as usize;
+        &self.slots[self.slot_starts[key] as usize..self.slot_starts[key + 1] as usize]
+    }
+
+    /// The number of the `kind`-th kind of key group `key` among all groups' kinds (for tables
+    /// of facts per kind).
+    pub fn slot(&self, key: u32, kind: u32) -> usize {
+        self.slot_starts[key as usize] as usize + kind as usize
+    }
+
+    /// How many kinds all groups have.
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
     }
 
     /// The code of a normalised token; 0 when it is neither in a key nor one of the words.
@@ -167,6 +203,28 @@ impl Matcher {
         }
         codes
     }
+}
+
+/// The [`KindSlot`]s of `groups`, and where each group's start.
+fn kind_slots(gazetteer: &Gazetteer, groups: &[KeyGroup]) -> (Vec<KindSlot>, Vec<u32>) {
+    let mut slots = Vec::with_capacity(groups.len());
+    let mut starts = Vec::with_capacity(groups.len() + 1);
+    for group in groups {
+        starts.push(slots.len() as u32);
+        slots.extend(group.kinds.iter().map(|(label, entries)| {
+            KindSlot {
+                label: *label,
+                // A group's kind exists because an entry has it.
+                first_entry: entries[0],
+                canonical_entry: entries
+                    .iter()
+                    .copied()
+                    .find(|&e| gazetteer.entries[e as usize].canonical.is_some()),
+            }
+        }));
+    }
+    starts.push(slots.len() as u32);
+    (slots, starts)
 }
 
 /// Keys tokenised together, sharing their buffers: enough to make allocations rare, few enough
@@ -330,6 +388,22 @@ mod tests {
                     .to_string()
             })
             .collect()
+    }
+
+    #[test]
+    fn each_kind_of_a_key_has_its_slot_with_its_first_canonical_entry() {
+        let (m, _) = matcher(
+            "surface\tkind\tcanonical\nUBND\tbody\t\nUBND\tbody\tỦy ban nhân dân\nUBND\tcode\t\n",
+        );
+        let kinds = m.kinds(0);
+        assert_eq!(kinds.len(), 2);
+        assert_eq!(
+            (kinds[0].first_entry, kinds[0].canonical_entry),
+            (0, Some(1))
+        );
+        assert_eq!((kinds[1].first_entry, kinds[1].canonical_entry), (2, None));
+        assert_eq!(m.slot(0, 1), 1);
+        assert_eq!(m.slot_count(), 2);
     }
 
     #[test]

@@ -263,10 +263,9 @@ impl<'a> State<'a> {
             scratch: Scratch::default(),
         };
         for hit in hits {
-            let kinds = &pipeline.matcher().groups[hit.key as usize].kinds;
-            for (index, (kind, _)) in kinds.iter().enumerate() {
+            for (index, kind) in pipeline.matcher().kinds(hit.key).iter().enumerate() {
                 state.add(Annotation {
-                    label: *kind,
+                    label: kind.label,
                     first: hit.first,
                     last: hit.last,
                     source: Source::Gazetteer {

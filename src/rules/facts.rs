@@ -10,9 +10,7 @@ use crate::pipeline::Pipeline;
 /// For each `(key group, kind)` of the matcher, which attribute tests hold, 64 tests a word.
 #[derive(Debug, Default)]
 pub struct EntryFacts {
-    /// The slot of each key group's first kind; its other kinds follow.
-    base: Vec<u32>,
-    /// Words per slot.
+    /// Words per slot ([`Matcher::slot`](crate::matcher::Matcher::slot)).
     words: usize,
     bits: Vec<OnceLock<u64>>,
 }
@@ -20,24 +18,19 @@ pub struct EntryFacts {
 impl EntryFacts {
     /// Room for the answers to `tests` tests over every key and kind of `matcher`.
     pub fn new(tests: usize, matcher: &crate::matcher::Matcher) -> EntryFacts {
-        let mut base = Vec::with_capacity(matcher.groups.len());
-        let mut slots = 0;
-        for group in &matcher.groups {
-            base.push(slots as u32);
-            slots += group.kinds.len();
-        }
         let words = tests.div_ceil(64);
         EntryFacts {
-            base,
             words,
-            bits: (0..slots * words).map(|_| OnceLock::new()).collect(),
+            bits: (0..matcher.slot_count() * words)
+                .map(|_| OnceLock::new())
+                .collect(),
         }
     }
 
     /// Whether attribute test `test` holds for the entries of `key` under its `kind`-th kind.
     pub fn holds(&self, pipeline: &Pipeline, key: u32, kind: u32, test: u16) -> bool {
         let word = test as usize / 64;
-        let slot = self.base[key as usize] as usize + kind as usize;
+        let slot = pipeline.matcher().slot(key, kind);
         let bits = self.bits[slot * self.words + word].get_or_init(|| {
             let entries = &pipeline.matcher().groups[key as usize].kinds[kind as usize].1;
             let tests = &pipeline.rules().attr_tests;
