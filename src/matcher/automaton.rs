@@ -14,8 +14,6 @@
 
 use rustc_hash::FxHashMap;
 
-use super::table::Table;
-
 /// A state of the automaton: an index into its per-state tables.
 type StateId = u32;
 
@@ -34,9 +32,95 @@ pub(super) struct Symbol {
 }
 
 impl Symbol {
-    /// The key of a transition from `state` on this symbol. Codes have at most 30 bits.
+    /// The symbol as one integer, which labels a transition on it. Codes have at most 30 bits.
+    fn label(self) -> u32 {
+        self.code << 2 | u32::from(self.gap & 3)
+    }
+
+    /// The key of a transition from `state` on this symbol, while the trie grows.
     fn edge(self, state: StateId) -> u64 {
-        u64::from(state) << 32 | u64::from(self.code) << 2 | u64::from(self.gap & 3)
+        u64::from(state) << 32 | u64::from(self.label())
+    }
+}
+
+/// [`Node::label`] of a state without transitions, and of one with several. Both are labels of
+/// code 0, on which no transition is ever taken past the root, so they never equal a label read.
+const LEAF: u32 = 0;
+const FORK: u32 = 1;
+
+/// What a scan reads of one state, together in 16 bytes (four to a cache line): its links and,
+/// for the states with a single transition, that transition. Most states have none or one, so
+/// that a step from them touches this one record and no table.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    /// The failure link.
+    fail: StateId,
+    /// The nearest state where patterns end on the state's failure chain, the state itself
+    /// included, or [`NONE`]: a scan tests one entry per token for matches.
+    report: StateId,
+    /// The label of the state's one transition, which leads to `target`; or [`LEAF`]; or
+    /// [`FORK`], for a state whose transitions are the table of [`Forks`] that `target` names.
+    label: u32,
+    target: u32,
+}
+
+/// The transitions of the states with more than one, each state's in a table of its own:
+/// `(label, target)` slots with open addressing, at most half full. A state's transitions lie
+/// together in a few cache lines, where one table for every transition scattered them over all
+/// of it (half a megabyte for the built-in gazetteers, a core's whole L2 cache).
+///
+/// A table's size is a power of two and it starts at a multiple of it, so one number names both
+/// (its start plus half its size: the lowest bit set is half the size) and a step reads no
+/// other array to find where the table is.
+#[derive(Debug, Clone, Default)]
+struct Forks {
+    /// Every table's slots; target [`ROOT`] marks an empty one (no transition leads to the root).
+    slots: Vec<(u32, StateId)>,
+}
+
+impl Forks {
+    /// The size of a table of so many `transitions`: at most half full, so that a label not in
+    /// it is told in a probe or two (tables up to three quarters full missed the cache as often
+    /// and took more instructions).
+    fn size(transitions: usize) -> usize {
+        (transitions * 2).next_power_of_two().max(2)
+    }
+
+    /// Adds the table of `transitions` (`(label, target)`, distinct labels); returns its name.
+    /// Tables added largest first need no padding to align them.
+    fn push(&mut self, transitions: &[(u32, StateId)]) -> u32 {
+        let size = Forks::size(transitions.len());
+        let start = self.slots.len().next_multiple_of(size);
+        self.slots.resize(start + size, (0, ROOT));
+        let table = (start + size / 2) as u32;
+        for &(label, target) in transitions {
+            let at = self.slot(table, label);
+            self.slots[at] = (label, target);
+        }
+        table
+    }
+
+    /// The slot of `label` in `table`: its own, or the empty one where it would go.
+    #[inline]
+    fn slot(&self, table: u32, label: u32) -> usize {
+        let mask = (table & table.wrapping_neg()) * 2 - 1;
+        let start = table & !mask;
+        // The high bits of the product are the ones every bit of the label reaches.
+        let mut at = label.wrapping_mul(0x9E37_79B9) >> mask.leading_zeros();
+        loop {
+            let slot = (start | at) as usize;
+            match self.slots[slot] {
+                (_, ROOT) => return slot,
+                (l, _) if l == label => return slot,
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    /// The target of the transition labelled `label` in `table`, or [`ROOT`].
+    #[inline]
+    fn get(&self, table: u32, label: u32) -> StateId {
+        self.slots[self.slot(table, label)].1
     }
 }
 
@@ -46,22 +130,20 @@ pub(super) struct Automaton {
     /// The state after the root on each code: the first token of a pattern, whatever its gap.
     /// [`ROOT`] for a code no pattern starts with; codes past the end start none.
     root: Vec<StateId>,
-    /// Every other transition, keyed by [`Symbol::edge`] (none leads back to the root, whose
-    /// id 0 is the table's "absent").
-    edges: Table,
-    fail: Vec<StateId>,
+    /// Each state's links and its transitions, or where they are.
+    nodes: Vec<Node>,
+    /// The transitions of the states with several.
+    forks: Forks,
     /// Tokens from the root to each state: the length of the patterns that end there.
     depth: Vec<u32>,
     /// The patterns that end at state `s` are `patterns[ends[s]..ends[s + 1]]`.
     ends: Vec<u32>,
     patterns: Vec<u32>,
-    /// The nearest state where patterns end on each state's failure chain, the state itself
-    /// included, or [`NONE`]: a scan tests one entry per token for matches.
-    report: Vec<StateId>,
 }
 
 impl Automaton {
-    /// The automaton of `patterns`, numbered in order; a pattern without symbols never matches.
+    /// The automaton of `patterns`, numbered in order; a pattern without symbols never matches,
+    /// nor does one with a symbol of code 0.
     pub fn new<P: IntoIterator<Item = Symbol>>(patterns: impl IntoIterator<Item = P>) -> Automaton {
         // The trie: the root's transitions by code, the others in a map while it grows.
         let mut root: Vec<StateId> = Vec::new();
@@ -74,6 +156,12 @@ impl Automaton {
         for (index, pattern) in patterns.into_iter().enumerate() {
             let mut state = ROOT;
             for symbol in pattern {
+                // A scan never takes a transition on code 0, so the pattern cannot match, and
+                // its labels would be taken for LEAF and FORK.
+                if symbol.code == 0 {
+                    state = ROOT;
+                    break;
+                }
                 largest_code = largest_code.max(symbol.code);
                 let next = parents.len() as StateId;
                 let child = if state == ROOT {
@@ -106,14 +194,14 @@ impl Automaton {
         for s in 0..states {
             end_starts[s + 1] += end_starts[s];
         }
+        let (nodes, forks) = transitions(&parents);
         let mut automaton = Automaton {
             root,
-            edges: Table::new(edges.into_iter()),
-            fail: Vec::new(),
+            nodes,
+            forks,
             depth,
             ends: end_starts,
             patterns: ends.into_iter().map(|(_, pattern)| pattern).collect(),
-            report: Vec::new(),
         };
         automaton.link(&parents);
         automaton
@@ -125,21 +213,21 @@ impl Automaton {
         let states = parents.len();
         let mut order: Vec<StateId> = (1..states as StateId).collect();
         order.sort_by_key(|&s| self.depth[s as usize]);
-        self.fail = vec![ROOT; states];
-        self.report = vec![NONE; states];
         for state in order {
             let (parent, symbol) = parents[state as usize];
             let fail = if parent == ROOT {
                 ROOT
             } else {
-                self.next(self.fail[parent as usize], symbol)
+                self.next(self.nodes[parent as usize].fail, symbol)
             };
-            self.fail[state as usize] = fail;
-            self.report[state as usize] = if self.ends_here(state) {
+            let report = if self.ends_here(state) {
                 state
             } else {
-                self.report[fail as usize]
+                self.nodes[fail as usize].report
             };
+            let node = &mut self.nodes[state as usize];
+            node.fail = fail;
+            node.report = report;
         }
     }
 
@@ -147,7 +235,8 @@ impl Automaton {
     #[inline]
     pub fn next(&self, state: StateId, symbol: Symbol) -> StateId {
         // Most tokens are read at the root or are in no pattern: those take one lookup here,
-        // inlined into the scan, and only a partial match walks the edges and failure links.
+        // inlined into the scan, and only a partial match walks the transitions and failure
+        // links.
         match self.root.get(symbol.code as usize) {
             // Code 0 and the codes past the root's table are in no pattern: every match ends.
             None => ROOT,
@@ -159,14 +248,21 @@ impl Automaton {
 
     /// [`next`](Self::next) from a state past the root, on a code some pattern has: down the
     /// failure chain to the first state with a transition on `symbol`, else to the root's.
-    #[inline]
+    #[inline(always)]
     fn follow(&self, mut state: StateId, symbol: Symbol) -> StateId {
+        let label = symbol.label();
         while state != ROOT {
-            // No edge leads back to the root, whose id 0 is the table's "absent".
-            match self.edges.get(symbol.edge(state)) {
-                ROOT => state = self.fail[state as usize],
-                next => return next,
+            let node = &self.nodes[state as usize];
+            if node.label == label {
+                return node.target;
             }
+            if node.label == FORK {
+                match self.forks.get(node.target, label) {
+                    ROOT => {}
+                    next => return next,
+                }
+            }
+            state = node.fail;
         }
         self.root[symbol.code as usize]
     }
@@ -179,22 +275,74 @@ impl Automaton {
     #[inline]
     pub fn matches(&self, state: StateId) -> impl Iterator<Item = (u32, u32)> + '_ {
         // No pattern ends at the root, so its entry (and the chain) is NONE.
-        let reported = |s: StateId| Some(self.report[s as usize]).filter(|&r| r != NONE);
-        std::iter::successors(reported(state), move |&s| reported(self.fail[s as usize])).flat_map(
-            |s| {
-                let (from, to) = (self.ends[s as usize], self.ends[s as usize + 1]);
-                let depth = self.depth[s as usize];
-                self.patterns[from as usize..to as usize]
-                    .iter()
-                    .map(move |&pattern| (depth, pattern))
-            },
-        )
+        let reported = |s: StateId| Some(self.nodes[s as usize].report).filter(|&r| r != NONE);
+        std::iter::successors(reported(state), move |&s| {
+            reported(self.nodes[s as usize].fail)
+        })
+        .flat_map(|s| {
+            let (from, to) = (self.ends[s as usize], self.ends[s as usize + 1]);
+            let depth = self.depth[s as usize];
+            self.patterns[from as usize..to as usize]
+                .iter()
+                .map(move |&pattern| (depth, pattern))
+        })
     }
 
     /// The state a scan starts in.
     pub fn start(&self) -> StateId {
         ROOT
     }
+}
+
+/// Each state's [`Node`], links still unset, and the tables of the states with several
+/// transitions, from each state's `(parent, symbol)`. The root's transitions are not among them.
+fn transitions(parents: &[(StateId, Symbol)]) -> (Vec<Node>, Forks) {
+    // Every transition from a state past the root as (parent, label, child), by parent: a
+    // counting sort, as the parents are the states.
+    let mut starts = vec![0u32; parents.len() + 1];
+    for &(parent, _) in &parents[1..] {
+        if parent != ROOT {
+            starts[parent as usize + 1] += 1;
+        }
+    }
+    for s in 0..parents.len() {
+        starts[s + 1] += starts[s];
+    }
+    let mut edges = vec![(ROOT, 0, ROOT); starts[parents.len()] as usize];
+    for (child, &(parent, symbol)) in (1..).zip(&parents[1..]) {
+        if parent != ROOT {
+            let at = &mut starts[parent as usize];
+            edges[*at as usize] = (parent, symbol.label(), child);
+            *at += 1;
+        }
+    }
+    let unlinked = Node {
+        fail: ROOT,
+        report: NONE,
+        label: LEAF,
+        target: ROOT,
+    };
+    let mut nodes = vec![unlinked; parents.len()];
+    let mut several: Vec<&[(StateId, u32, StateId)]> = Vec::new();
+    for children in edges.chunk_by(|a, b| a.0 == b.0) {
+        match *children {
+            [(parent, label, child)] => {
+                let node = &mut nodes[parent as usize];
+                (node.label, node.target) = (label, child);
+            }
+            _ => several.push(children),
+        }
+    }
+    several.sort_by_key(|children| std::cmp::Reverse(Forks::size(children.len())));
+    let mut forks = Forks::default();
+    let mut labelled: Vec<(u32, StateId)> = Vec::new();
+    for children in several {
+        labelled.clear();
+        labelled.extend(children.iter().map(|&(_, label, child)| (label, child)));
+        let node = &mut nodes[children[0].0 as usize];
+        (node.label, node.target) = (FORK, forks.push(&labelled));
+    }
+    (nodes, forks)
 }
 
 #[cfg(test)]
@@ -286,6 +434,73 @@ mod tests {
         let text = symbols(&[0, 5, 9]);
         assert_eq!(scan(&automaton, &text), vec![(1, 2, 1), (1, 2, 2)]);
         assert_eq!(scan(&automaton, &text), naive(&patterns, &text));
+    }
+
+    #[test]
+    fn states_with_no_one_or_several_transitions() {
+        // After 1: several (2, 3 and 2 after a line break); after 1 3: one; after 1 2: none.
+        let patterns = [
+            symbols(&[1, 2]),
+            symbols(&[1, 3]),
+            symbols(&[1, 3, 4]),
+            vec![Symbol { gap: 1, code: 1 }, Symbol { gap: 2, code: 2 }],
+            symbols(&[3, 4]),
+        ];
+        let automaton = Automaton::new(patterns.clone());
+        let after = |codes: &[u32]| {
+            codes.iter().fold(automaton.start(), |state, &code| {
+                automaton.next(state, Symbol { gap: 1, code })
+            })
+        };
+        let node = |codes: &[u32]| automaton.nodes[after(codes) as usize];
+        assert_eq!(node(&[1]).label, FORK);
+        assert_eq!(node(&[1, 3]).label, Symbol { gap: 1, code: 4 }.label());
+        assert_eq!(node(&[1, 2]).label, LEAF);
+        let text = symbols(&[1, 3, 4, 1, 2, 1, 1, 3, 3, 4, 2]);
+        assert_eq!(scan(&automaton, &text), naive(&patterns, &text));
+    }
+
+    #[test]
+    fn a_state_with_many_transitions() {
+        // 300 transitions after code 1, a table of 1024 slots, among tables of other sizes.
+        let mut patterns: Vec<Vec<Symbol>> = (2..302).map(|code| symbols(&[1, code])).collect();
+        patterns.extend((2..12).map(|code| symbols(&[code, code, 1])));
+        patterns.extend([symbols(&[5, 6]), symbols(&[5, 7, 8])]);
+        let automaton = Automaton::new(patterns.clone());
+        let text: Vec<Symbol> = (0..2000u32)
+            .map(|i| (i * 7919) % 320)
+            .flat_map(|c| symbols(&[1, c]))
+            .collect();
+        assert_eq!(scan(&automaton, &text), naive(&patterns, &text));
+    }
+
+    #[test]
+    fn a_pattern_with_a_token_of_no_code_never_matches() {
+        let patterns = [symbols(&[1, 0, 2]), symbols(&[1, 0]), symbols(&[2])];
+        let automaton = Automaton::new(patterns);
+        let text = symbols(&[1, 0, 2]);
+        assert_eq!(scan(&automaton, &text), vec![(2, 3, 2)]);
+    }
+
+    #[test]
+    fn forks_find_their_labels_and_no_other() {
+        // Tables of every size from 2 to 200 labels, smallest first, so that later ones are
+        // padded to their alignment.
+        let mut forks = Forks::default();
+        let tables: Vec<(u32, std::ops::Range<u32>)> = (2..200u32)
+            .map(|n| {
+                let labels = n * 1000..n * 1000 + n;
+                let transitions: Vec<(u32, StateId)> = labels.clone().map(|l| (l, l + 1)).collect();
+                (forks.push(&transitions), labels)
+            })
+            .collect();
+        for (table, labels) in &tables {
+            for label in labels.clone() {
+                assert_eq!(forks.get(*table, label), label + 1);
+            }
+            assert_eq!(forks.get(*table, labels.end), ROOT);
+            assert_eq!(forks.get(*table, 7), ROOT);
+        }
     }
 
     #[test]

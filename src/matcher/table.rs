@@ -1,7 +1,7 @@
 //! A map from `u64` keys to nonzero `u32` values: an open-addressing table at most half full,
 //! where a lookup is a multiply and a compare or two (a general hash map hashes and probes in
-//! groups, and a string map calls memcmp). The matcher makes two lookups for nearly every token
-//! of every document: the token's code, and the automaton's transition on it.
+//! groups, and a string map calls memcmp). The matcher looks up the code of nearly every token
+//! of every document here.
 
 /// The table.
 #[derive(Debug, Clone)]
