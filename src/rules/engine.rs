@@ -133,6 +133,28 @@ struct Found {
 /// No annotation.
 const NONE: u32 = u32::MAX;
 
+/// The bits of the tokens that follow the annotations of a label starting at a token, for
+/// [`State::may_lead`]: the rules of a phase that lead with the same label (a unit word, then a
+/// number or a name) are tested one after another at a start, and one walk over the start's
+/// annotations serves them all.
+#[derive(Debug, Clone, Copy)]
+struct LeadEnds {
+    pos: u32,
+    label: Label,
+    /// The [`token_bits`](State::token_bits) of the token after each such annotation (that ends
+    /// on the line), together.
+    bits: u64,
+}
+
+impl LeadEnds {
+    /// Nothing found yet.
+    const NONE: LeadEnds = LeadEnds {
+        pos: NONE,
+        label: Label(0),
+        bits: 0,
+    };
+}
+
 /// How an annotation must lie against a span to count as being around it, for `drop`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Around {
@@ -411,6 +433,7 @@ impl<'a> State<'a> {
         captures.clear();
         offered.clear();
         offered.resize(phase.rules.len(), NONE);
+        let mut lead_ends = LeadEnds::NONE;
         for start in self.starts.positions(phase) {
             if phase.rules.len() == 1 {
                 // The start bitmap has already said the phase's one rule may start here.
@@ -424,7 +447,7 @@ impl<'a> State<'a> {
                 if rule
                     .lead
                     .as_ref()
-                    .is_some_and(|lead| !self.may_lead(lead, start))
+                    .is_some_and(|lead| !self.may_lead(lead, start, &mut lead_ends))
                 {
                     continue;
                 }
@@ -579,14 +602,24 @@ impl<'a> State<'a> {
     }
 
     /// Whether a pattern beginning with `lead` may match at `pos`: a cheap test that rules out
-    /// most attempts before the pattern is walked.
-    fn may_lead(&self, lead: &Lead, pos: u32) -> bool {
+    /// most attempts before the pattern is walked. `ends` keeps what the last label lead found.
+    fn may_lead(&self, lead: &Lead, pos: u32, ends: &mut LeadEnds) -> bool {
         match lead {
             Lead::LineStart => self.at_line_start(pos),
             Lead::Token(next) => self.token_bits[pos as usize + 1] & next != 0,
-            Lead::Label(label, next) => self
-                .on_line(*label, pos, self.line_ends[pos as usize])
-                .any(|(_, end)| self.token_bits[end as usize] & next != 0),
+            Lead::Label(label, next) => {
+                if (ends.pos, ends.label) != (pos, *label) {
+                    let bits = self
+                        .on_line(*label, pos, self.line_ends[pos as usize])
+                        .fold(0, |bits, (_, end)| bits | self.token_bits[end as usize]);
+                    *ends = LeadEnds {
+                        pos,
+                        label: *label,
+                        bits,
+                    };
+                }
+                ends.bits & next != 0
+            }
         }
     }
 
