@@ -122,6 +122,7 @@ struct Capture {
     annotation: Option<u32>,
 }
 
+#[derive(Clone)]
 struct Found {
     rule: u32,
     first: u32,
@@ -484,41 +485,72 @@ impl<'a> State<'a> {
                 keep
             });
         }
-        found.sort_by_key(|f| (std::cmp::Reverse(f.last - f.first), f.rule, f.first));
-        // Winners never overlap, so each token has at most one: `owner` holds the index (in
-        // `winners`) of the winner covering it, and the earliest winner a match overlaps is the
-        // smallest index over its span.
-        let owner = &mut self.owner;
-        winners.clear();
-        for f in found.drain(..) {
-            let span = f.first as usize..f.last as usize;
-            let beaten = owner[span.clone()]
-                .iter()
-                .copied()
-                .min()
-                .filter(|&w| w != u32::MAX);
-            if let Some(rule) = beaten.map(|w| winners[w as usize].rule) {
-                if let Some(losses) = &mut self.losses {
-                    losses.push(Loss {
-                        rule: f.rule,
-                        first: f.first,
-                        last: f.last,
-                        beaten_by: Some(rule),
-                    });
-                }
-                continue;
-            }
-            owner[span].fill(winners.len() as u32);
-            winners.push(f);
-        }
-        for f in winners.iter() {
-            owner[f.first as usize..f.last as usize].fill(u32::MAX);
-        }
-        winners.sort_by_key(|f| f.first);
+        self.choose(found, winners);
         for f in winners.iter() {
             self.act(f, &captures[f.captures.clone()]);
         }
         self.scratch = scratch;
+    }
+
+    /// Picks the winners among a phase's matches `found` (in order of their first token) into
+    /// `winners`, in order of their first token: of overlapping matches the longest wins, then
+    /// the rule written first, then the leftmost.
+    fn choose(&mut self, found: &mut [Found], winners: &mut Vec<Found>) {
+        let key = |f: &Found| (std::cmp::Reverse(f.last - f.first), f.rule, f.first);
+        winners.clear();
+        let losses_from = self.losses.as_ref().map_or(0, Vec::len);
+        // Winners never overlap, so each token has at most one: `owner` holds the index (in
+        // `winners`) of the winner covering it, and the earliest winner a match overlaps is the
+        // smallest index over its span.
+        let owner = &mut self.owner;
+        let mut rest = found;
+        while let Some(head) = rest.first() {
+            // A match competes only with the matches it overlaps, directly or through others:
+            // each such cluster is decided alone, and most are one match, with nothing to sort.
+            let mut end = head.last;
+            let size = rest
+                .iter()
+                .position(|f| {
+                    let joins = f.first < end;
+                    end = end.max(f.last);
+                    !joins
+                })
+                .unwrap_or(rest.len());
+            let (cluster, tail) = std::mem::take(&mut rest).split_at_mut(size);
+            rest = tail;
+            cluster.sort_by_key(key);
+            let from = winners.len();
+            for f in cluster.iter() {
+                let span = f.first as usize..f.last as usize;
+                let beaten = owner[span.clone()]
+                    .iter()
+                    .copied()
+                    .min()
+                    .filter(|&w| w != u32::MAX);
+                if let Some(rule) = beaten.map(|w| winners[w as usize].rule) {
+                    if let Some(losses) = &mut self.losses {
+                        losses.push(Loss {
+                            rule: f.rule,
+                            first: f.first,
+                            last: f.last,
+                            beaten_by: Some(rule),
+                        });
+                    }
+                    continue;
+                }
+                owner[span].fill(winners.len() as u32);
+                winners.push(f.clone());
+            }
+            winners[from..].sort_by_key(|f| f.first);
+        }
+        for f in winners.iter() {
+            owner[f.first as usize..f.last as usize].fill(u32::MAX);
+        }
+        // In the order the matches would lose in were they all sorted together.
+        if let Some(losses) = &mut self.losses {
+            losses[losses_from..]
+                .sort_by_key(|l| (std::cmp::Reverse(l.last - l.first), l.rule, l.first));
+        }
     }
 
     /// Counts the texts of the live annotations of `labels`, for `[seen=LABEL]` filters (the
