@@ -522,6 +522,11 @@ impl<'a> State<'a> {
                 .unwrap_or(rest.len());
             let (cluster, tail) = std::mem::take(&mut rest).split_at_mut(size);
             rest = tail;
+            // A match that overlaps no other wins, with no tokens to mark.
+            if let [alone] = cluster {
+                winners.push(alone.clone());
+                continue;
+            }
             cluster.sort_by_key(key);
             let from = winners.len();
             for f in cluster.iter() {
@@ -545,10 +550,10 @@ impl<'a> State<'a> {
                 owner[span].fill(winners.len() as u32);
                 winners.push(f.clone());
             }
+            for f in &winners[from..] {
+                owner[f.first as usize..f.last as usize].fill(u32::MAX);
+            }
             winners[from..].sort_by_key(|f| f.first);
-        }
-        for f in winners.iter() {
-            owner[f.first as usize..f.last as usize].fill(u32::MAX);
         }
         // In the order the matches would lose in were they all sorted together.
         if let Some(losses) = &mut self.losses {
