@@ -14,6 +14,8 @@
 
 use rustc_hash::FxHashMap;
 
+use super::table::probe;
+
 /// A state of the automaton: an index into its per-state tables.
 type StateId = u32;
 
@@ -106,15 +108,14 @@ impl Forks {
         let mask = (table & table.wrapping_neg()) * 2 - 1;
         let start = table & !mask;
         // The high bits of the product are the ones every bit of the label reaches.
-        let mut at = label.wrapping_mul(0x9E37_79B9) >> mask.leading_zeros();
-        loop {
-            let slot = (start | at) as usize;
-            match self.slots[slot] {
-                (_, ROOT) => return slot,
-                (l, _) if l == label => return slot,
-                _ => at = (at + 1) & mask,
-            }
-        }
+        let home = label.wrapping_mul(0x9E37_79B9) >> mask.leading_zeros();
+        probe(
+            &self.slots,
+            start as usize,
+            mask as usize,
+            home as usize,
+            label,
+        )
     }
 
     /// The target of the transition labelled `label` in `table`, or [`ROOT`].

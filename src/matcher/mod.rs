@@ -205,7 +205,7 @@ impl Matcher {
     }
 }
 
-/// The [`KindSlot`]s of `groups`, and where each group's start.
+/// The [`KindSlot`]s of `groups`, and where each group's kinds start among them.
 fn kind_slots(gazetteer: &Gazetteer, groups: &[KeyGroup]) -> (Vec<KindSlot>, Vec<u32>) {
     let mut slots = Vec::with_capacity(groups.len());
     let mut starts = Vec::with_capacity(groups.len() + 1);

@@ -31,21 +31,35 @@ impl Table {
     #[inline]
     fn slot(&self, key: u64) -> usize {
         // The high bits of the product are the ones every bit of the key reaches.
-        let mut at = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
-        let mask = self.slots.len() - 1;
-        loop {
-            match self.slots[at] {
-                (_, 0) => return at,
-                (k, _) if k == key => return at,
-                _ => at = (at + 1) & mask,
-            }
-        }
+        let home = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        probe(&self.slots, 0, self.slots.len() - 1, home, key)
     }
 
     /// The value of `key`, or 0.
     #[inline]
     pub fn get(&self, key: u64) -> u32 {
         self.slots[self.slot(key)].1
+    }
+}
+
+/// The slot of `key` in the open-addressing table `slots[start..=start + mask]` (`mask + 1` slots,
+/// a power of two, `start` a multiple of it; value 0 marks an empty slot), probing on from slot
+/// `home` of the table: the key's own slot, or the empty one where it would go.
+#[inline]
+pub(super) fn probe<K: Copy + PartialEq>(
+    slots: &[(K, u32)],
+    start: usize,
+    mask: usize,
+    mut home: usize,
+    key: K,
+) -> usize {
+    loop {
+        let slot = start | home;
+        match slots[slot] {
+            (_, 0) => return slot,
+            (k, _) if k == key => return slot,
+            _ => home = (home + 1) & mask,
+        }
     }
 }
 

@@ -500,7 +500,6 @@ impl<'a> State<'a> {
     /// `winners`, in order of their first token: of overlapping matches the longest wins, then
     /// the rule written first, then the leftmost.
     fn choose(&mut self, found: &mut [Found], winners: &mut Vec<Found>) {
-        let key = |f: &Found| (std::cmp::Reverse(f.last - f.first), f.rule, f.first);
         winners.clear();
         let losses_from = self.losses.as_ref().map_or(0, Vec::len);
         // Winners never overlap, so each token has at most one: `owner` holds the index (in
@@ -527,7 +526,7 @@ impl<'a> State<'a> {
                 winners.push(alone.clone());
                 continue;
             }
-            cluster.sort_by_key(key);
+            cluster.sort_by_key(|f| precedence(f.rule, f.first, f.last));
             let from = winners.len();
             for f in cluster.iter() {
                 let span = f.first as usize..f.last as usize;
@@ -557,8 +556,7 @@ impl<'a> State<'a> {
         }
         // In the order the matches would lose in were they all sorted together.
         if let Some(losses) = &mut self.losses {
-            losses[losses_from..]
-                .sort_by_key(|l| (std::cmp::Reverse(l.last - l.first), l.rule, l.first));
+            losses[losses_from..].sort_by_key(|l| precedence(l.rule, l.first, l.last));
         }
     }
 
@@ -818,6 +816,12 @@ impl<'a> State<'a> {
             self.annotations[id as usize].alive = false;
         }
     }
+}
+
+/// The order in which overlapping matches of a phase are considered, winners first: the longest,
+/// then the rule written first, then the leftmost.
+fn precedence(rule: u32, first: u32, last: u32) -> (std::cmp::Reverse<u32>, u32, u32) {
+    (std::cmp::Reverse(last - first), rule, first)
 }
 
 fn line_ends(doc: &Normalized) -> Vec<u32> {
