@@ -17,7 +17,7 @@ use vnner::io::output::{render, FolderSink, Format, Sink};
 use vnner::matcher::Scan;
 use vnner::rules::engine::State;
 use vnner::text::Normalized;
-use vnner::{Annotations, Pipeline};
+use vnner::{Annotations, Pipeline, Workspace};
 
 /// The sample articles, in file-name order.
 fn seeds() -> Vec<String> {
@@ -101,11 +101,16 @@ fn stages(c: &mut Criterion) {
             BatchSize::NumIterations(200),
         )
     });
+    // With one workspace for every document, as each worker of a run has.
     group.bench_function("annotate", |b| {
+        let mut workspace = Workspace::default();
         b.iter(|| {
             texts
                 .iter()
-                .map(|t| pipeline.annotate(black_box(t)).mentions.len())
+                .map(|t| {
+                    let found = pipeline.annotate_with(black_box(t), &mut workspace);
+                    found.mentions.len()
+                })
                 .sum::<usize>()
         })
     });

@@ -37,4 +37,4 @@ mod embedded {
 }
 
 pub use error::Error;
-pub use pipeline::{Annotations, Mention, Pipeline, Relation, Resources};
+pub use pipeline::{Annotations, Mention, Pipeline, Relation, Resources, Workspace};

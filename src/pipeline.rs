@@ -7,9 +7,9 @@ use crate::error::Error;
 use crate::gazetteer::Gazetteer;
 use crate::label::{Label, Labels};
 use crate::link;
-use crate::matcher::Matcher;
+use crate::matcher::{Matcher, Scan};
 use crate::places::{PlaceIndex, Query, Resolution};
-use crate::rules::engine::{Loss, Source, State};
+use crate::rules::engine::{self, Loss, Source, State};
 use crate::rules::facts::EntryFacts;
 use crate::rules::{at_grown, RuleSet, NO_WORD};
 use crate::text::{push_display_form, Normalized};
@@ -76,6 +76,24 @@ pub struct Pipeline {
     role: Label,
     /// The kind of place-name entries, which canonical forms leave to place resolution.
     place: Label,
+}
+
+/// The memory a worker reuses from one document to the next, as a regex engine's cache: the
+/// normalised text, the matcher's scan and the rule engine's state. Everything is cleared
+/// before use, so a workspace is never a document's input; the [`Pipeline`] itself stays
+/// shared and read-only, and each thread keeps a workspace of its own.
+#[derive(Default)]
+pub struct Workspace {
+    doc: Normalized,
+    scan: Scan,
+    rules: engine::Buffers,
+}
+
+impl Workspace {
+    /// The longest document (bytes of text) whose memory a workspace keeps: one outsized
+    /// document should not leave its worker holding many times the usual document's memory
+    /// for the rest of a run.
+    const KEPT_TEXT_LEN: usize = 256 << 10;
 }
 
 /// A document's full rule state, for `vnner explain`.
@@ -184,11 +202,25 @@ impl Pipeline {
 
     /// Annotates one document.
     pub fn annotate(&self, text: &str) -> Annotations {
-        let doc = Normalized::new(text);
-        let scan = self.matcher.find(&doc);
-        let mut state = State::new(text, &doc, self, &scan, false);
+        self.annotate_with(text, &mut Workspace::default())
+    }
+
+    /// Annotates one document in the memory of `workspace`, which a worker annotating document
+    /// after document keeps for the next.
+    pub fn annotate_with(&self, text: &str, workspace: &mut Workspace) -> Annotations {
+        let Workspace { doc, scan, rules } = workspace;
+        doc.renew(text);
+        self.matcher.find_into(doc, scan);
+        let mut state = State::reusing(std::mem::take(rules), text, doc, self, scan, false);
         state.run();
-        self.assemble(text, &state)
+        let annotations = self.assemble(text, &state);
+        let buffers = state.into_buffers();
+        if text.len() <= Workspace::KEPT_TEXT_LEN {
+            *rules = buffers;
+        } else {
+            *workspace = Workspace::default();
+        }
+        annotations
     }
 
     /// Annotates one document and keeps every annotation and lost match, for `explain`.

@@ -9,6 +9,7 @@
 //! A document whose annotation or formatting fails (a bug) becomes an error row naming it, and
 //! the run goes on: one bad document never costs the rest of a long batch.
 
+use std::cell::RefCell;
 use std::io::IsTerminal;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::io::input::{Document, InputError, Item};
 use crate::io::output::{render, Layout, Rendered, Sink};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, Workspace};
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -189,12 +190,19 @@ pub fn run(
     })
 }
 
+thread_local! {
+    /// Each worker's memory for documents, kept from one document and batch to the next.
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+}
+
 /// Annotates one document and formats it for the sink; a panic or a formatting error becomes
 /// an error naming the document.
 fn annotate(pipeline: &Pipeline, layout: Layout, doc: Document) -> Outcome {
-    // The pipeline is read-only, so nothing is left half-updated by a panic.
+    // The pipeline is read-only, and the workspace is cleared before each use, so nothing a
+    // panic leaves half-updated is read again.
     let work = catch_unwind(AssertUnwindSafe(|| {
-        let annotations = pipeline.annotate(&doc.text);
+        let annotations =
+            WORKSPACE.with_borrow_mut(|workspace| pipeline.annotate_with(&doc.text, workspace));
         let rendered = render(layout, &doc.id, &annotations).map_err(|e| e.to_string())?;
         Ok::<_, String>(Outcome::Done {
             rendered,

@@ -112,6 +112,20 @@ proptest! {
     fn mentions_are_their_slices_on_vietnamese_like_text(text in vietnamese_like()) {
         invariants::check_annotations(&text, &pipeline().annotate(&text)).map_err(TestCaseError::fail)?;
     }
+
+    /// Memory a workspace keeps from longer or shorter documents before changes nothing.
+    #[test]
+    fn a_reused_workspace_annotates_as_a_new_one(
+        texts in prop::collection::vec(vietnamese_like(), 1..8)
+    ) {
+        let mut workspace = vnner::Workspace::default();
+        for text in &texts {
+            prop_assert_eq!(
+                pipeline().annotate_with(text, &mut workspace),
+                pipeline().annotate(text)
+            );
+        }
+    }
 }
 
 #[test]

@@ -174,21 +174,33 @@ impl Matcher {
     /// fast matching can be (the throughput benchmark's ceiling).
     pub fn raw_count(&self, doc: &Normalized) -> usize {
         let mut count = 0;
-        self.scan(doc, |_| count += 1);
+        self.scan(doc, &mut Vec::new(), |_| count += 1);
         count
     }
 
     /// Every key occurrence in `doc`, and the code of each token.
     pub fn find(&self, doc: &Normalized) -> Scan {
-        let mut hits = Vec::new();
-        let codes = self.scan(doc, |hit| hits.push(hit));
-        Scan { hits, codes }
+        let mut scan = Scan::default();
+        self.find_into(doc, &mut scan);
+        scan
+    }
+
+    /// [`Matcher::find`] into the buffers of `scan`, whose contents are replaced: a worker
+    /// scanning document after document allocates only when one has more tokens or hits than
+    /// all before.
+    pub fn find_into(&self, doc: &Normalized, scan: &mut Scan) {
+        let Scan { hits, codes } = scan;
+        hits.clear();
+        self.scan(doc, codes, |hit| hits.push(hit));
     }
 
     /// Runs the automaton over `doc`, calling `found` with each key occurrence in order of its
-    /// end (longest first at one end); returns the code of each token.
-    fn scan(&self, doc: &Normalized, mut found: impl FnMut(Hit)) -> Vec<u32> {
-        let mut codes = Vec::with_capacity(doc.tokens.len());
+    /// end (longest first at one end); writes the code of each token into `codes`.
+    fn scan(&self, doc: &Normalized, codes_out: &mut Vec<u32>, mut found: impl FnMut(Hit)) {
+        // Pushed to as a local: through the reference, every push would read the vector again.
+        let mut codes = std::mem::take(codes_out);
+        codes.clear();
+        codes.reserve(doc.tokens.len());
         let mut state = self.automaton.start();
         for (last, symbol) in (1..).zip(self.codes.symbols(&doc.text, &doc.tokens)) {
             codes.push(symbol.code);
@@ -201,7 +213,7 @@ impl Matcher {
                 });
             }
         }
-        codes
+        *codes_out = codes;
     }
 }
 

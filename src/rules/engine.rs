@@ -98,6 +98,30 @@ pub struct State<'a> {
     scratch: Scratch,
 }
 
+/// The memory of a finished [`State`], handed to the next document's ([`State::reusing`]) so
+/// that a worker allocates only when a document needs more than all before it.
+#[derive(Default)]
+pub struct Buffers {
+    /// The last document's, which say where `first_at` and `last_at` are not NONE.
+    annotations: Vec<Annotation>,
+    /// These and `owner` keep the length of the longest document yet, rather than be filled
+    /// afresh for each: past a document's tokens they are NONE (`u32::MAX`), as if absent.
+    first_at: Vec<u32>,
+    last_at: Vec<u32>,
+    next: Vec<u32>,
+    reach: Vec<u32>,
+    last_of_label: Vec<u32>,
+    previous_of_label: Vec<u32>,
+    token_bits: Vec<u64>,
+    words: Vec<u32>,
+    starts: StartMaps,
+    holds: Vec<(u32, u32)>,
+    /// All `u32::MAX`, as between phases.
+    owner: Vec<u32>,
+    line_ends: Vec<u32>,
+    scratch: Scratch,
+}
+
 /// A phase's working memory.
 #[derive(Default)]
 struct Scratch {
@@ -242,9 +266,40 @@ impl<'a> State<'a> {
         scan: &Scan,
         trace: bool,
     ) -> State<'a> {
-        let words: Vec<u32> = scan.codes.iter().map(|&c| pipeline.rule_word(c)).collect();
+        State::reusing(Buffers::default(), original, doc, pipeline, scan, trace)
+    }
+
+    /// [`State::new`] in the memory of a finished state's [`Buffers`], whose contents are
+    /// dropped.
+    pub fn reusing(
+        buffers: Buffers,
+        original: &'a str,
+        doc: &'a Normalized,
+        pipeline: &'a Pipeline,
+        scan: &Scan,
+        trace: bool,
+    ) -> State<'a> {
+        let Buffers {
+            mut annotations,
+            mut first_at,
+            mut last_at,
+            mut next,
+            mut reach,
+            mut last_of_label,
+            mut previous_of_label,
+            mut token_bits,
+            mut words,
+            mut starts,
+            mut holds,
+            mut owner,
+            mut line_ends,
+            scratch,
+        } = buffers;
+        let tokens = doc.tokens.len();
+        words.clear();
+        words.extend(scan.codes.iter().map(|&c| pipeline.rule_word(c)));
         let phase_starts = &pipeline.rules().phase_starts;
-        let mut starts = StartMaps::new(doc.tokens.len(), phase_starts);
+        starts.renew(tokens, phase_starts);
         let bits = doc
             .tokens
             .iter()
@@ -265,29 +320,50 @@ impl<'a> State<'a> {
             });
         // One more for the end of the document, where a pattern may look for a label: every bit
         // set, so a pattern that can match empty there is not ruled out by the bits it needs.
-        // Collected rather than pushed: no capacity test per token.
-        let token_bits = bits.chain([u64::MAX]).collect();
+        // Extended from an exact-size iterator: no capacity test per token.
+        token_bits.clear();
+        token_bits.extend(bits.chain([u64::MAX]));
         let hits = &scan.hits;
+        // The last document's lists are NONE but where its annotations start: setting those back
+        // writes less than filling the lists. They are not shortened (see `Buffers`).
+        for a in &annotations {
+            first_at[a.first as usize] = NONE;
+            last_at[a.first as usize] = NONE;
+        }
+        for list in [&mut first_at, &mut last_at] {
+            list.resize(list.len().max(tokens + 1), NONE);
+        }
+        annotations.clear();
+        annotations.reserve(hits.len() * 2);
+        for list in [&mut next, &mut previous_of_label] {
+            list.clear();
+            list.reserve(hits.len() * 2);
+        }
+        reach.clear();
+        last_of_label.clear();
+        holds.clear();
+        owner.resize(owner.len().max(tokens), u32::MAX);
+        fill_line_ends(doc, &mut line_ends);
         let mut state = State {
             original,
             doc,
             pipeline,
-            annotations: Vec::with_capacity(hits.len() * 2),
-            first_at: vec![NONE; doc.tokens.len() + 1],
-            last_at: vec![NONE; doc.tokens.len() + 1],
-            next: Vec::with_capacity(hits.len() * 2),
-            reach: Vec::new(),
-            last_of_label: Vec::new(),
-            previous_of_label: Vec::with_capacity(hits.len() * 2),
+            annotations,
+            first_at,
+            last_at,
+            next,
+            reach,
+            last_of_label,
+            previous_of_label,
             seen: FxHashMap::default(),
             token_bits,
             words,
             starts,
-            holds: Vec::new(),
+            holds,
             losses: trace.then(Vec::new),
-            owner: vec![u32::MAX; doc.tokens.len()],
-            line_ends: line_ends(doc),
-            scratch: Scratch::default(),
+            owner,
+            line_ends,
+            scratch,
         };
         for hit in hits {
             for (index, kind) in pipeline.matcher().kinds(hit.key).iter().enumerate() {
@@ -305,6 +381,26 @@ impl<'a> State<'a> {
             }
         }
         state
+    }
+
+    /// The memory of this state, for the next document's (see [`State::reusing`]).
+    pub fn into_buffers(self) -> Buffers {
+        Buffers {
+            annotations: self.annotations,
+            first_at: self.first_at,
+            last_at: self.last_at,
+            next: self.next,
+            reach: self.reach,
+            last_of_label: self.last_of_label,
+            previous_of_label: self.previous_of_label,
+            token_bits: self.token_bits,
+            words: self.words,
+            starts: self.starts,
+            holds: self.holds,
+            owner: self.owner,
+            line_ends: self.line_ends,
+            scratch: self.scratch,
+        }
     }
 
     // Inlined: State::new calls it for every gazetteer hit, and the call and the annotation
@@ -824,17 +920,16 @@ fn precedence(rule: u32, first: u32, last: u32) -> (std::cmp::Reverse<u32>, u32,
     (std::cmp::Reverse(last - first), rule, first)
 }
 
-fn line_ends(doc: &Normalized) -> Vec<u32> {
-    let n = doc.tokens.len();
-    let mut ends = vec![n as u32; n];
-    let mut next = n as u32;
-    for i in (0..n).rev() {
-        ends[i] = next;
-        if doc.tokens[i].line_start {
-            next = i as u32;
+/// Sets `ends` to the first token of the next line after each token of `doc` (the number of
+/// tokens for those of the last line).
+fn fill_line_ends(doc: &Normalized, ends: &mut Vec<u32>) {
+    ends.clear();
+    for (pos, token) in doc.tokens.iter().enumerate().skip(1) {
+        if token.line_start {
+            ends.resize(pos, pos as u32);
         }
     }
-    ends
+    ends.resize(doc.tokens.len(), doc.tokens.len() as u32);
 }
 
 /// The bits ([`class_bit`]) of the classes token `t` belongs to: they depend only on its kind,

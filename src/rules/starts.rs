@@ -195,25 +195,23 @@ pub struct StartMaps {
 }
 
 impl StartMaps {
-    /// Bitmaps for a document of `tokens` tokens, with every token marked for the phases that
-    /// can start anywhere.
-    pub fn new(tokens: usize, starts: &PhaseStarts) -> StartMaps {
+    /// Makes these the bitmaps of a document of `tokens` tokens, in the same memory, with every
+    /// token marked for the phases that can start anywhere.
+    pub fn renew(&mut self, tokens: usize, starts: &PhaseStarts) {
         let words = tokens.div_ceil(64);
-        let mut maps = StartMaps {
-            words,
-            maps: vec![0; words * starts.slots],
-        };
+        self.words = words;
+        self.maps.clear();
+        self.maps.resize(words * starts.slots, 0);
         let mut anywhere = starts.anywhere;
         while anywhere != 0 {
             let slot = anywhere.trailing_zeros() as usize;
             anywhere &= anywhere - 1;
-            let map = maps.map_mut(slot);
+            let map = self.map_mut(slot);
             map.fill(u64::MAX);
             if !tokens.is_multiple_of(64) {
                 map[words - 1] = (1 << (tokens % 64)) - 1;
             }
         }
-        maps
     }
 
     fn map_mut(&mut self, slot: usize) -> &mut [u64] {
@@ -294,7 +292,8 @@ mod tests {
             slots: 3,
             ..PhaseStarts::default()
         };
-        let mut maps = StartMaps::new(130, &starts);
+        let mut maps = StartMaps::default();
+        maps.renew(130, &starts);
         maps.mark(129, 0b011);
         maps.mark(3, 0b001);
         maps.mark(64, 0b010);

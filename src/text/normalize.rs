@@ -34,9 +34,18 @@ pub struct Normalized {
 impl Normalized {
     /// Normalises `original` for matching.
     pub fn new(original: &str) -> Normalized {
-        let mut builder = Builder::new(true, Record::Offsets, original.len());
+        let mut normalized = Normalized::default();
+        normalized.renew(original);
+        normalized
+    }
+
+    /// Normalises `original` in place of the text held, in its buffers, so that a worker
+    /// normalising document after document allocates only when one is longer than all before.
+    pub fn renew(&mut self, original: &str) {
+        let buffers = std::mem::take(self);
+        let mut builder = Builder::reusing(buffers, true, Record::Offsets, original.len());
         builder.feed(original);
-        builder.finish()
+        *self = builder.finish();
     }
 
     /// The original code-point span `[start, end)` of the normalised byte span `[start, end)`.
@@ -673,19 +682,33 @@ impl Builder {
     /// A builder with room for `len` bytes of original text, all told: room for the usual case,
     /// where the normalised text is about as long as the original.
     fn new(lowercase: bool, record: Record, len: usize) -> Builder {
+        Builder::reusing(Normalized::default(), lowercase, record, len)
+    }
+
+    /// [`Builder::new`], writing into the buffers of `out`, whose contents are dropped.
+    fn reusing(mut out: Normalized, lowercase: bool, record: Record, len: usize) -> Builder {
         let (tokens, offsets) = (record != Record::Text, record == Record::Offsets);
         let room = |recorded: bool, len: usize| if recorded { len } else { 0 };
+        let Normalized {
+            text,
+            tokens: token_list,
+            origin,
+            original_bytes,
+        } = &mut out;
+        text.clear();
+        text.reserve(len);
+        token_list.clear();
+        token_list.reserve(room(tokens, len / 4));
+        origin.clear();
+        origin.reserve(room(offsets, len));
+        original_bytes.clear();
+        // A chunk's slots are written before those past its code points are dropped.
+        original_bytes.reserve(room(offsets, len + CHUNK));
         Builder {
             lowercase,
             tokens,
             offsets,
-            out: Normalized {
-                text: String::with_capacity(len),
-                tokens: Vec::with_capacity(room(tokens, len / 4)),
-                origin: Vec::with_capacity(room(offsets, len)),
-                // A chunk's slots are written before those past its code points are dropped.
-                original_bytes: Vec::with_capacity(room(offsets, len + CHUNK)),
-            },
+            out,
             pending_space: None,
             // Replaced when the first word opens.
             word: Token {
