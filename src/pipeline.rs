@@ -1,35 +1,39 @@
 //! The pipeline: resources compiled once, then normalise → match → rules → places → link for each
 //! document. A [`Pipeline`] is immutable after construction and shared by all threads.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::error::Error;
 use crate::gazetteer::Gazetteer;
-use crate::label::{Label, Labels};
+use crate::label::{Label, Labels, MENTION_TYPES};
 use crate::link;
 use crate::matcher::{Matcher, Scan};
 use crate::places::{PlaceIndex, Query, Resolution};
 use crate::rules::engine::{self, Loss, Source, State};
 use crate::rules::facts::EntryFacts;
 use crate::rules::{at_grown, RuleSet, NO_WORD};
-use crate::text::{push_display_form, Normalized};
+use crate::text::{as_display_form, push_display_form, Normalized};
 
-/// One mention, ready to write.
+/// One mention, ready to write. Its text, and its canonical form and source where they can,
+/// borrow from the document and the pipeline: most rows are written and dropped at once.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Mention {
+pub struct Mention<'a> {
     /// Code-point offset in the original text.
     pub start: usize,
     /// Code-point offset just past the mention.
     pub end: usize,
+    /// One of [`MENTION_TYPES`].
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: &'static str,
     /// Exactly `original[start..end]`.
-    pub text: String,
-    pub canonical: String,
+    pub text: &'a str,
+    pub canonical: Cow<'a, str>,
     /// `key=value` pairs separated by spaces.
     pub detail: String,
     /// The gazetteer entry (`file:line`) or rule (`name@file:line`) that made it.
-    pub source: String,
+    pub source: Cow<'a, str>,
 }
 
 /// One person-holds-role pair, ready to write.
@@ -46,8 +50,8 @@ pub struct Relation {
 
 /// What the pipeline finds in one document.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Annotations {
-    pub mentions: Vec<Mention>,
+pub struct Annotations<'a> {
+    pub mentions: Vec<Mention<'a>>,
     pub relations: Vec<Relation>,
 }
 
@@ -76,6 +80,9 @@ pub struct Pipeline {
     role: Label,
     /// The kind of place-name entries, which canonical forms leave to place resolution.
     place: Label,
+    /// The label of each of [`MENTION_TYPES`] the rules make, with its index there (the order
+    /// of a document's rows at one span).
+    mention_labels: Vec<(Label, u8)>,
 }
 
 /// The memory a worker reuses from one document to the next, as a regex engine's cache: the
@@ -154,6 +161,10 @@ impl Pipeline {
         }
         let (loc, role) = (labels.intern("LOC"), labels.intern("ROLE"));
         let place = labels.intern("place");
+        let mention_labels = (0..)
+            .zip(MENTION_TYPES)
+            .filter_map(|(rank, name)| Some((labels.get(name)?, rank)))
+            .collect();
         Ok(Pipeline {
             labels,
             gazetteer,
@@ -165,6 +176,7 @@ impl Pipeline {
             loc,
             role,
             place,
+            mention_labels,
         })
     }
 
@@ -201,13 +213,17 @@ impl Pipeline {
     }
 
     /// Annotates one document.
-    pub fn annotate(&self, text: &str) -> Annotations {
+    pub fn annotate<'a>(&'a self, text: &'a str) -> Annotations<'a> {
         self.annotate_with(text, &mut Workspace::default())
     }
 
     /// Annotates one document in the memory of `workspace`, which a worker annotating document
     /// after document keeps for the next.
-    pub fn annotate_with(&self, text: &str, workspace: &mut Workspace) -> Annotations {
+    pub fn annotate_with<'a>(
+        &'a self,
+        text: &'a str,
+        workspace: &mut Workspace,
+    ) -> Annotations<'a> {
         let Workspace { doc, scan, rules } = workspace;
         doc.renew(text);
         self.matcher.find_into(doc, scan);
@@ -224,7 +240,7 @@ impl Pipeline {
     }
 
     /// Annotates one document and keeps every annotation and lost match, for `explain`.
-    pub fn trace(&self, text: &str) -> (Trace<'_>, Annotations) {
+    pub fn trace<'a>(&'a self, text: &'a str) -> (Trace<'a>, Annotations<'a>) {
         let doc = Normalized::new(text);
         let scan = self.matcher.find(&doc);
         let (annotations, losses, result) = {
@@ -245,29 +261,32 @@ impl Pipeline {
     }
 
     /// Where an annotation came from, as written in the `source` column.
-    pub fn describe_source(&self, source: Source) -> String {
+    pub fn describe_source(&self, source: Source) -> Cow<'_, str> {
         match source {
             Source::Gazetteer { key, .. } => match self.matcher.kinds(key).first() {
-                Some(kind) => format!(
+                Some(kind) => Cow::Owned(format!(
                     "gazetteer:{}",
                     self.gazetteer.entries[kind.first_entry as usize].origin
-                ),
-                None => "gazetteer".into(),
+                )),
+                None => Cow::Borrowed("gazetteer"),
             },
-            Source::Rule(rule) => self.rules.rules[rule as usize].source.clone(),
+            Source::Rule(rule) => Cow::Borrowed(&self.rules.rules[rule as usize].source),
         }
     }
 
     /// The link stage: places resolved, relations paired and mention rows built from a finished
     /// rule state (public so the stage can be benchmarked on its own).
-    pub fn assemble(&self, text: &str, state: &State<'_>) -> Annotations {
+    pub fn assemble<'a>(&'a self, text: &'a str, state: &State<'_>) -> Annotations<'a> {
         let doc = state.doc;
-        let live: Vec<u32> = (0..state.annotations.len() as u32)
-            .filter(|&id| {
-                let a = &state.annotations[id as usize];
-                a.alive && self.labels.is_mention(a.label)
-            })
+        // In the order they were added, which places are resolved in and which decides the row
+        // kept of two alike. Each mention type's own chain passes over no other annotation.
+        // Ids with their type's rank.
+        let mut live: Vec<(u32, u8)> = self
+            .mention_labels
+            .iter()
+            .flat_map(|&(label, rank)| state.live_of_label(label).map(move |id| (id, rank)))
             .collect();
+        live.sort_unstable_by_key(|&(id, _)| id);
         let span = |id: u32| {
             let a = &state.annotations[id as usize];
             doc.token_span(a.first as usize, a.last as usize)
@@ -280,7 +299,7 @@ impl Pipeline {
         // Places, resolved together.
         let locs: Vec<u32> = live
             .iter()
-            .copied()
+            .map(|&(id, _)| id)
             .filter(|&id| state.annotations[id as usize].label == self.loc)
             .collect();
         let queries: Vec<Query> = locs
@@ -305,55 +324,72 @@ impl Pipeline {
             .collect();
         let roles: Vec<(u32, u32)> = live
             .iter()
-            .copied()
+            .map(|&(id, _)| id)
             .filter(|&id| state.annotations[id as usize].label == self.role)
             .map(|id| (id, state.annotations[id as usize].first))
             .collect();
         let refers = link::refer_nameless(&roles, &held, original);
 
-        // `locs` are in the order of `live`, so each place meets its resolution in turn.
-        let mut place_resolutions = resolutions.iter();
-        let mut mentions = Vec::with_capacity(live.len());
-        for &id in &live {
-            let a = &state.annotations[id as usize];
-            let (start, end) = span(id);
-            let mut detail = String::new();
-            let canonical = if a.label == self.loc {
-                let resolution = place_resolutions.next().expect("a resolution per place");
-                match self.place_detail(&a.attrs, resolution, &mut detail) {
-                    Some(unit) => unit.to_string(),
-                    None => self.canonical(text, state, id),
+        // Rows in the order written (by span, then type), of two alike the first added; the
+        // rows are made for the survivors only. A place's resolution is its index in `locs`.
+        let mut places = 0;
+        let mut rows: Vec<Row> = live
+            .iter()
+            .map(|&(id, rank)| {
+                let (start, end) = span(id);
+                let place = (state.annotations[id as usize].label == self.loc).then(|| {
+                    places += 1;
+                    places - 1
+                });
+                Row {
+                    id,
+                    start,
+                    end,
+                    rank,
+                    place,
                 }
-            } else {
-                for (k, v) in &a.attrs {
-                    add_detail(&mut detail, k, v);
-                }
-                if a.label == self.role {
-                    if let Some(&(_, person)) = refers.iter().find(|(r, _)| *r == id) {
-                        add_detail(&mut detail, "refers_to", original(person));
+            })
+            .collect();
+        rows.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end), r.rank));
+        rows.dedup_by(|a, b| (a.start, a.end, a.rank) == (b.start, b.end, b.rank));
+
+        // Each row's detail is written here first, then copied out at its size.
+        let mut detail = String::new();
+        let mentions = rows
+            .iter()
+            .map(|row| {
+                let a = &state.annotations[row.id as usize];
+                detail.clear();
+                let canonical = match row.place {
+                    Some(place) => {
+                        match self.place_detail(&a.attrs, &resolutions[place], &mut detail) {
+                            Some(unit) => Cow::Borrowed(unit),
+                            None => self.canonical(text, state, row.id),
+                        }
                     }
+                    None => {
+                        for (k, v) in &a.attrs {
+                            add_detail(&mut detail, k, v);
+                        }
+                        if a.label == self.role {
+                            if let Some(&(_, person)) = refers.iter().find(|(r, _)| *r == row.id) {
+                                add_detail(&mut detail, "refers_to", original(person));
+                            }
+                        }
+                        self.canonical(text, state, row.id)
+                    }
+                };
+                Mention {
+                    start: row.start,
+                    end: row.end,
+                    kind: MENTION_TYPES[usize::from(row.rank)],
+                    text: doc.original_slice(text, row.start, row.end),
+                    canonical,
+                    detail: detail.as_str().into(),
+                    source: self.describe_source(a.source),
                 }
-                self.canonical(text, state, id)
-            };
-            mentions.push(Mention {
-                start,
-                end,
-                kind: self.labels.name(a.label).to_string(),
-                text: doc.original_slice(text, start, end).to_string(),
-                canonical,
-                detail,
-                source: self.describe_source(a.source),
-            });
-        }
-        let order = |kind: &str| {
-            crate::label::MENTION_TYPES
-                .iter()
-                .position(|t| *t == kind)
-                .unwrap_or(9)
-        };
-        // The type's rank is looked up once per mention, not twice per comparison.
-        mentions.sort_by_cached_key(|m| (m.start, std::cmp::Reverse(m.end), order(&m.kind)));
-        mentions.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.kind == b.kind);
+            })
+            .collect();
 
         let relations = pairs
             .iter()
@@ -438,7 +474,7 @@ impl Pipeline {
     }
 
     /// The display form of a mention with abbreviations expanded from the gazetteer.
-    fn canonical(&self, text: &str, state: &State<'_>, id: u32) -> String {
+    fn canonical<'a>(&self, text: &'a str, state: &State<'_>, id: u32) -> Cow<'a, str> {
         let doc = state.doc;
         let a = &state.annotations[id as usize];
         let mut out = String::new();
@@ -491,9 +527,24 @@ impl Pipeline {
             i = state.annotations[g as usize].last;
             run_start = i;
         }
+        if run_start == a.first {
+            // Nothing expanded: the mention's own text, if that is its display form.
+            let (s, e) = doc.token_span(a.first as usize, a.last as usize);
+            return as_display_form(doc.original_slice(text, s, e));
+        }
         flush(&mut out, run_start, a.last);
-        out
+        Cow::Owned(out)
     }
+}
+
+/// A mention annotation on its way to a row: its span, its type's index in [`MENTION_TYPES`],
+/// and for a place its index among the document's places.
+struct Row {
+    id: u32,
+    start: usize,
+    end: usize,
+    rank: u8,
+    place: Option<usize>,
 }
 
 /// Appends `key=value` to a mention's detail, after `; ` if it has some already; an empty value

@@ -99,7 +99,7 @@ impl Run {
             .annotate(text)
             .mentions
             .into_iter()
-            .map(|m| (m.start, m.end, m.kind, m.text))
+            .map(|m| (m.start, m.end, m.kind.to_string(), m.text.to_string()))
             .collect();
         assert!(!want.is_empty(), "the test document {id} has mentions");
         assert_eq!(

@@ -470,7 +470,7 @@ fn the_rules_template_runs_with_the_built_in_rules() {
         .mentions
         .iter()
         .filter(|m| m.kind == "ROLE")
-        .map(|m| m.text.as_str())
+        .map(|m| m.text)
         .collect();
     assert_eq!(roles, vec!["Bí thư Chi bộ thôn Đông"]);
 }

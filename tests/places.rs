@@ -30,8 +30,8 @@ fn locs(text: &str) -> Vec<Loc> {
         .into_iter()
         .filter(|m| m.kind == "LOC")
         .map(|m| Loc {
-            text: m.text,
-            canonical: m.canonical,
+            text: m.text.to_string(),
+            canonical: m.canonical.into_owned(),
             detail: m
                 .detail
                 .split("; ")

@@ -14,7 +14,7 @@ fn pipeline() -> &'static Pipeline {
     PIPELINE.get_or_init(|| Pipeline::builtin().expect("the built-in gazetteers and rules load"))
 }
 
-fn annotate(text: &str) -> Annotations {
+fn annotate(text: &str) -> Annotations<'_> {
     let found = pipeline().annotate(text);
     if let Err(problem) = invariants::check_annotations(text, &found) {
         panic!("{problem} in {text:?}");
@@ -27,7 +27,7 @@ fn mentions(found: &Annotations) -> Vec<(String, String)> {
     found
         .mentions
         .iter()
-        .map(|m| (m.kind.clone(), m.text.clone()))
+        .map(|m| (m.kind.to_string(), m.text.to_string()))
         .collect()
 }
 
@@ -138,7 +138,7 @@ fn lists_of_places_after_one_unit_word() {
         .mentions
         .iter()
         .filter(|m| m.kind == "LOC")
-        .map(|m| m.text.clone())
+        .map(|m| m.text.to_string())
         .collect();
     assert_eq!(
         places,
@@ -269,7 +269,7 @@ fn names_inside_other_names_are_not_persons() {
         .mentions
         .iter()
         .filter(|m| m.kind == "PER")
-        .map(|m| m.text.clone())
+        .map(|m| m.text.to_string())
         .collect();
     assert_eq!(persons, ["Hồ Chí Minh"]);
     assert!(
@@ -287,7 +287,7 @@ fn bylines() {
         .mentions
         .iter()
         .filter(|m| m.kind == "PER")
-        .map(|m| m.text.clone())
+        .map(|m| m.text.to_string())
         .collect();
     assert_eq!(persons, ["Thanh Thúy", "Đức Nguyên", "Hiệp Thương"]);
 }

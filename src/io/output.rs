@@ -222,13 +222,13 @@ struct MentionRow<'a> {
 }
 
 impl<'a> MentionRow<'a> {
-    fn new(doc_id: &'a str, m: &'a Mention) -> MentionRow<'a> {
+    fn new(doc_id: &'a str, m: &'a Mention<'_>) -> MentionRow<'a> {
         MentionRow {
             doc_id,
             start: m.start,
             end: m.end,
-            kind: &m.kind,
-            text: &m.text,
+            kind: m.kind,
+            text: m.text,
             canonical: &m.canonical,
             detail: &m.detail,
             source: &m.source,
@@ -487,7 +487,7 @@ impl Sink for FolderSink {
 #[derive(Serialize)]
 struct StreamRecord<'a> {
     id: &'a str,
-    mentions: &'a [Mention],
+    mentions: &'a [Mention<'a>],
     relations: &'a [Relation],
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -585,13 +585,13 @@ mod tests {
         assert_eq!(errors, "source,line,reason\na.jsonl,3,broken\n");
     }
 
-    fn one_mention() -> Annotations {
+    fn one_mention() -> Annotations<'static> {
         Annotations {
             mentions: vec![Mention {
                 start: 0,
                 end: 11,
-                kind: "ORG".into(),
-                text: "Sở \"Nội vụ\"".into(),
+                kind: "ORG",
+                text: "Sở \"Nội vụ\"",
                 canonical: "Sở Nội vụ".into(),
                 detail: "a=1; b=2".into(),
                 source: "gazetteer:bodies.tsv:3".into(),

@@ -466,7 +466,7 @@ impl<'a> State<'a> {
     }
 
     /// Ids of the live annotations of `label`, the latest added first.
-    fn live_of_label(&self, label: Label) -> impl Iterator<Item = u32> + '_ {
+    pub fn live_of_label(&self, label: Label) -> impl Iterator<Item = u32> + '_ {
         let mut id = self
             .last_of_label
             .get(label.0 as usize)

@@ -618,7 +618,7 @@ mod tests {
             .annotate(text)
             .mentions
             .into_iter()
-            .map(|m| (m.kind, m.text))
+            .map(|m| (m.kind.to_string(), m.text.to_string()))
             .collect()
     }
 

@@ -13,6 +13,8 @@
 //! a cluster at a time through the general path, which the fast path must agree with exactly;
 //! range checks stand in for the Unicode tables where the answers are the same.
 
+use std::borrow::Cow;
+
 use unicode_normalization::char::{compose, is_combining_mark};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
@@ -146,25 +148,25 @@ pub fn match_key(surface: &str) -> String {
 
 /// The display form of a span: NFC, new tone placement and single spaces, case kept.
 pub fn display_form(text: &str) -> String {
-    let mut form = String::new();
-    push_display_form(&mut form, text);
-    form
+    as_display_form(text).into_owned()
+}
+
+/// The display form of `text`, borrowing `text` when it is its own (as most names are).
+pub fn as_display_form(text: &str) -> Cow<'_, str> {
+    if display_form_capitals(text).is_some() {
+        return Cow::Borrowed(text);
+    }
+    let mut builder = Builder::new(false, Record::Text, text.len());
+    builder.feed(text);
+    Cow::Owned(builder.finish().text)
 }
 
 /// Appends the display form of `text` to `out`.
 pub fn push_display_form(out: &mut String, text: &str) {
-    if display_form_capitals(text).is_some() {
-        out.push_str(text);
-        return;
-    }
-    let mut builder = Builder::new(false, Record::Text, text.len());
-    builder.feed(text);
-    let form = builder.finish().text;
-    if out.is_empty() {
+    match as_display_form(text) {
         // Taken rather than copied.
-        *out = form;
-    } else {
-        out.push_str(&form);
+        Cow::Owned(form) if out.is_empty() => *out = form,
+        form => out.push_str(&form),
     }
 }
 
