@@ -52,12 +52,13 @@ pub fn render(layout: Layout, id: &str, annotations: &Annotations) -> io::Result
     let mut rendered = Rendered::default();
     match layout {
         Layout::Folder(format) => {
-            let mentions = annotations.mentions.iter().map(|m| MentionRow::new(id, m));
+            let id = DocId::new(id);
+            let mentions = annotations.mentions.iter().map(|m| MentionRow::new(&id, m));
             rendered.mentions = rows(format, mentions)?;
             let relations = annotations
                 .relations
                 .iter()
-                .map(|r| RelationRow::new(id, r));
+                .map(|r| RelationRow::new(&id, r));
             rendered.relations = rows(format, relations)?;
         }
         Layout::Stream => {
@@ -74,8 +75,9 @@ pub fn render(layout: Layout, id: &str, annotations: &Annotations) -> io::Result
 }
 
 /// `rows` as CSV records or JSON lines.
-fn rows<T: Row>(format: Format, rows: impl Iterator<Item = T>) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
+fn rows<T: Row>(format: Format, rows: impl Iterator<Item = T> + Clone) -> io::Result<Vec<u8>> {
+    // One allocation for the document's rows, rather than a copy each time the buffer grows.
+    let mut out = Vec::with_capacity(rows.clone().map(|row| row.csv_len()).sum());
     match format {
         Format::Csv => {
             for row in rows {
@@ -124,6 +126,31 @@ fn needs_quotes(cell: &[u8]) -> bool {
 /// the output, and through the csv crate's serde writer several times the work).
 trait Row: Serialize {
     fn write_csv(&self, record: &mut Record<'_>);
+
+    /// About how long its CSV record is (the length of its cells).
+    fn csv_len(&self) -> usize {
+        0
+    }
+}
+
+/// A document's id, and the same as a CSV cell: formatted once for all of its rows.
+struct DocId<'a> {
+    text: &'a str,
+    cell: Vec<u8>,
+}
+
+impl<'a> DocId<'a> {
+    fn new(text: &'a str) -> DocId<'a> {
+        let mut cell = Vec::with_capacity(text.len() + 1);
+        Record { out: &mut cell }.text(text);
+        DocId { text, cell }
+    }
+}
+
+impl Serialize for DocId<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.text)
+    }
 }
 
 /// One CSV record being appended to a buffer, formatted as the csv crate writes it with its
@@ -155,6 +182,17 @@ impl Record<'_> {
             }
         }
         self.out.extend_from_slice(b"\",");
+    }
+
+    /// A cell formatted already, its separator included.
+    fn formatted(&mut self, cell: &[u8]) {
+        self.out.extend_from_slice(cell);
+    }
+
+    /// A cell known to need no quotes.
+    fn plain(&mut self, cell: &str) {
+        self.out.extend_from_slice(cell.as_bytes());
+        self.out.push(b',');
     }
 
     /// A number, which never needs quotes.
@@ -210,7 +248,7 @@ const ERROR_HEADER: [&str; 3] = ["source", "line", "reason"];
 /// A mention with its document id (flat, as the csv crate serialises only flat records).
 #[derive(Serialize)]
 struct MentionRow<'a> {
-    doc_id: &'a str,
+    doc_id: &'a DocId<'a>,
     start: usize,
     end: usize,
     #[serde(rename = "type")]
@@ -222,7 +260,7 @@ struct MentionRow<'a> {
 }
 
 impl<'a> MentionRow<'a> {
-    fn new(doc_id: &'a str, m: &'a Mention<'_>) -> MentionRow<'a> {
+    fn new(doc_id: &'a DocId<'a>, m: &'a Mention<'_>) -> MentionRow<'a> {
         MentionRow {
             doc_id,
             start: m.start,
@@ -238,20 +276,33 @@ impl<'a> MentionRow<'a> {
 
 impl Row for MentionRow<'_> {
     fn write_csv(&self, record: &mut Record<'_>) {
-        record.text(self.doc_id);
+        record.formatted(&self.doc_id.cell);
         record.number(self.start);
         record.number(self.end);
-        record.text(self.kind);
+        // One of the mention types.
+        record.plain(self.kind);
         record.text(self.text);
         record.text(self.canonical);
         record.text(self.detail);
         record.text(self.source);
     }
+
+    fn csv_len(&self) -> usize {
+        let cells = [
+            self.kind,
+            self.text,
+            self.canonical,
+            self.detail,
+            self.source,
+        ];
+        // Two numbers and the separators.
+        self.doc_id.cell.len() + cells.iter().map(|c| c.len()).sum::<usize>() + 24
+    }
 }
 
 #[derive(Serialize)]
 struct RelationRow<'a> {
-    doc_id: &'a str,
+    doc_id: &'a DocId<'a>,
     person: &'a str,
     role: &'a str,
     title: &'a str,
@@ -262,7 +313,7 @@ struct RelationRow<'a> {
 }
 
 impl<'a> RelationRow<'a> {
-    fn new(doc_id: &'a str, r: &'a Relation) -> RelationRow<'a> {
+    fn new(doc_id: &'a DocId<'a>, r: &'a Relation) -> RelationRow<'a> {
         RelationRow {
             doc_id,
             person: &r.person,
@@ -278,7 +329,7 @@ impl<'a> RelationRow<'a> {
 
 impl Row for RelationRow<'_> {
     fn write_csv(&self, record: &mut Record<'_>) {
-        record.text(self.doc_id);
+        record.formatted(&self.doc_id.cell);
         record.text(self.person);
         record.text(self.role);
         record.text(self.title);
@@ -287,9 +338,14 @@ impl Row for RelationRow<'_> {
         record.number(self.person_start);
         record.number(self.role_start);
     }
+
+    fn csv_len(&self) -> usize {
+        let cells = [self.person, self.role, self.title, self.body, self.place];
+        self.doc_id.cell.len() + cells.iter().map(|c| c.len()).sum::<usize>() + 24
+    }
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct ErrorRow<'a> {
     source: &'a str,
     line: Option<usize>,
