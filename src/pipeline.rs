@@ -354,7 +354,7 @@ impl Pipeline {
         rows.dedup_by(|a, b| (a.start, a.end, a.rank) == (b.start, b.end, b.rank));
 
         // Each row's detail is written here first, then copied out at its size.
-        let mut detail = String::new();
+        let (mut detail, mut expanded) = (String::new(), String::new());
         let mentions = rows
             .iter()
             .map(|row| {
@@ -364,7 +364,7 @@ impl Pipeline {
                     Some(place) => {
                         match self.place_detail(&a.attrs, &resolutions[place], &mut detail) {
                             Some(unit) => Cow::Borrowed(unit),
-                            None => self.canonical(text, state, row.id),
+                            None => self.canonical(text, state, row.id, &mut expanded),
                         }
                     }
                     None => {
@@ -376,7 +376,7 @@ impl Pipeline {
                                 add_detail(&mut detail, "refers_to", original(person));
                             }
                         }
-                        self.canonical(text, state, row.id)
+                        self.canonical(text, state, row.id, &mut expanded)
                     }
                 };
                 Mention {
@@ -474,10 +474,19 @@ impl Pipeline {
     }
 
     /// The display form of a mention with abbreviations expanded from the gazetteer.
-    fn canonical<'a>(&self, text: &'a str, state: &State<'_>, id: u32) -> Cow<'a, str> {
+    ///
+    /// An expanded form is written in `out` first (cleared, and kept for the next mention), so
+    /// that its copy is made once at its size.
+    fn canonical<'a>(
+        &self,
+        text: &'a str,
+        state: &State<'_>,
+        id: u32,
+        out: &mut String,
+    ) -> Cow<'a, str> {
         let doc = state.doc;
         let a = &state.annotations[id as usize];
-        let mut out = String::new();
+        out.clear();
         // Tokens without an expansion are written in display form a run at a time: one
         // normalisation per run rather than per token. Each piece is preceded by a space where
         // the text has one.
@@ -521,8 +530,8 @@ impl Pipeline {
                 i += 1;
                 continue;
             };
-            flush(&mut out, run_start, i);
-            space_before(&mut out, i);
+            flush(out, run_start, i);
+            space_before(out, i);
             out.push_str(canonical);
             i = state.annotations[g as usize].last;
             run_start = i;
@@ -532,8 +541,8 @@ impl Pipeline {
             let (s, e) = doc.token_span(a.first as usize, a.last as usize);
             return as_display_form(doc.original_slice(text, s, e));
         }
-        flush(&mut out, run_start, a.last);
-        Cow::Owned(out)
+        flush(out, run_start, a.last);
+        Cow::Owned(out.as_str().to_owned())
     }
 }
 
