@@ -169,6 +169,9 @@ struct LeadEnds {
     /// The [`token_bits`](State::token_bits) of the token after each such annotation (that ends
     /// on the line), together.
     bits: u64,
+    /// The annotation, when there is exactly one: its filters are then tested without another
+    /// walk. [`NONE`] when there are several (or none).
+    only: u32,
 }
 
 impl LeadEnds {
@@ -177,6 +180,7 @@ impl LeadEnds {
         pos: NONE,
         label: Label(0),
         bits: 0,
+        only: NONE,
     };
 }
 
@@ -742,18 +746,37 @@ impl<'a> State<'a> {
         match lead {
             Lead::LineStart => self.at_line_start(pos),
             Lead::Token(next) => self.token_bits[pos as usize + 1] & next != 0,
-            Lead::Label(label, next) => {
+            Lead::Label {
+                label,
+                filters,
+                next,
+            } => {
+                let line_end = self.line_ends[pos as usize];
                 if (ends.pos, ends.label) != (pos, *label) {
-                    let bits = self
-                        .on_line(*label, pos, self.line_ends[pos as usize])
-                        .fold(0, |bits, (_, end)| bits | self.token_bits[end as usize]);
+                    let (mut bits, mut only, mut count) = (0, NONE, 0);
+                    for (id, end) in self.on_line(*label, pos, line_end) {
+                        bits |= self.token_bits[end as usize];
+                        (only, count) = (id, count + 1);
+                    }
                     *ends = LeadEnds {
                         pos,
                         label: *label,
                         bits,
+                        only: if count == 1 { only } else { NONE },
                     };
                 }
-                ends.bits & next != 0
+                // The filters are tested only when the bits leave a chance: they cost more.
+                if ends.bits & next == 0 || filters.is_empty() {
+                    return ends.bits & next != 0;
+                }
+                let passes = |id| filters.iter().all(|f| self.filter(id, f));
+                match ends.only {
+                    NONE => self
+                        .on_line(*label, pos, line_end)
+                        .any(|(id, end)| self.token_bits[end as usize] & next != 0 && passes(id)),
+                    // Its end's bits are `ends.bits`, which have one of `next`.
+                    only => passes(only),
+                }
             }
         }
     }
@@ -977,5 +1000,94 @@ const fn bit_if(class: Class, holds: bool) -> u64 {
         class_bit(class)
     } else {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gazetteer::Gazetteer;
+
+    /// Runs the rules of `pipeline` over `text` and, before each phase, tests every rule with a
+    /// lead at every token: where the lead rules the rule out, walking it must find no match.
+    /// Returns how many attempts the leads ruled out.
+    fn leads_rule_out_only_what_cannot_match(pipeline: &Pipeline, text: &str) -> usize {
+        let doc = Normalized::new(text);
+        let scan = pipeline.matcher().find(&doc);
+        let mut state = State::new(text, &doc, pipeline, &scan, false);
+        let mut machine = machine::Machine::default();
+        let mut ruled_out = 0;
+        for step in &pipeline.rules().steps {
+            let phase = match step {
+                Step::Phase(phase) => phase,
+                Step::Drop {
+                    label,
+                    other,
+                    overlapping,
+                } => {
+                    state.drop(*label, *other, *overlapping);
+                    continue;
+                }
+            };
+            state.count_seen(&phase.seen);
+            // Shared by the rules at a start, as when the phase runs.
+            let mut ends = LeadEnds::NONE;
+            for start in 0..doc.tokens.len() as u32 {
+                for rule in &pipeline.rules().rules[phase.rules.clone()] {
+                    let Some(lead) = &rule.lead else { continue };
+                    if state.may_lead(lead, start, &mut ends) {
+                        continue;
+                    }
+                    ruled_out += 1;
+                    let found = state.longest(&rule.program, start, &mut machine);
+                    assert!(
+                        found.is_none_or(|(last, _)| last == start),
+                        "the lead of {} ruled out a match at token {start} of {text:?}",
+                        rule.name
+                    );
+                }
+            }
+            state.phase(phase);
+        }
+        ruled_out
+    }
+
+    #[test]
+    fn leads_never_rule_out_a_match_of_the_builtin_rules() {
+        let pipeline = Pipeline::builtin().unwrap();
+        let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/seeds");
+        let mut ruled_out = 0;
+        for entry in std::fs::read_dir(seeds).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            ruled_out += leads_rule_out_only_what_cannot_match(&pipeline, &text);
+        }
+        assert!(ruled_out > 1000, "only {ruled_out} attempts were ruled out");
+    }
+
+    #[test]
+    fn leads_with_filters_never_rule_out_a_match() {
+        // Filters on the first label, alternatives that share them or not, a negation before
+        // the lead, a label that may be followed by anything.
+        let rules = "province: n:place[allcap, rank=province] => LOC n\n\
+            unit: !LOC u:unit[!weak] (Num | Name) => LOC\n\
+            either: (place[cap] | place[allcap]) Name => LOC\n\
+            same: (unit[cap] | unit[cap]) Name+ => LOC\n\
+            title: t:title[!needs_body] body? => ROLE title=$t\n\
+            phase seen\n\
+            seen: place[min=2, seen=LOC] => LOC\n\
+            lower: u:unit[lower, rank!=village] n:place[cap]? => LOC n";
+        let gazetteer = Gazetteer::builtin().unwrap();
+        let pipeline =
+            Pipeline::from_texts(gazetteer, &[("t.rules".into(), rules.into())]).unwrap();
+        let texts = [
+            "Chủ tịch UBND tỉnh Thanh Hóa làm việc với huyện Như Thanh, xã Xuân Du và Hà Nội.",
+            "THANH HÓA, Nghệ An: phường 12, Quận 1, xã An Bình; thôn 3 Thanh Hóa.\nPhó Bí thư",
+            "tại Hà Nội, TP Hồ Chí Minh, Trực Ninh; huyện Trực Ninh Thanh Hóa Thanh Hóa",
+        ];
+        let ruled_out: usize = texts
+            .iter()
+            .map(|text| leads_rule_out_only_what_cannot_match(&pipeline, text))
+            .sum();
+        assert!(ruled_out > 20, "only {ruled_out} attempts were ruled out");
     }
 }

@@ -42,7 +42,7 @@ pub enum Node {
 }
 
 /// A filter with its label names resolved.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CompiledFilter {
     /// An attribute test, by its index in [`RuleSet::attr_tests`].
     Attr(u16),

@@ -6,7 +6,7 @@
 //! its start tokens, filled once from the tokens and then from each annotation as it is added.
 
 use super::parse::Class;
-use super::{at_grown, class_bit, first_bits, Node, Phase, Rule, Step};
+use super::{at_grown, class_bit, first_bits, CompiledFilter, Node, Phase, Rule, Step};
 use crate::label::Label;
 
 /// Which rules of a phase can start at a token, looked up from what the token is and what
@@ -52,12 +52,16 @@ impl StartIndex {
 
 /// How a pattern begins, when that can be checked at a start token without walking the pattern:
 /// most attempts fail on their first two steps (a unit word not followed by a name, a capitalised
-/// word not at the start of a line).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// word not at the start of a line, a place name that is not a province).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lead {
-    /// An annotation of the label, then a token with one of these bits
-    /// ([`FirstSet::bits`](super::FirstSet::bits)).
-    Label(Label, u64),
+    /// An annotation of the label that passes the filters (all of them), then a token with one
+    /// of the bits `next` ([`FirstSet::bits`](super::FirstSet::bits)).
+    Label {
+        label: Label,
+        filters: Box<[CompiledFilter]>,
+        next: u64,
+    },
     /// One token (a class or a word, which the start index has checked), then a token with one
     /// of these bits.
     Token(u64),
@@ -78,7 +82,11 @@ impl Lead {
                     .position(|item| !matches!(item, Node::Not(..)))?;
                 let rest = &items[at + 1..];
                 match Lead::of_step(&items[at]) {
-                    Some(Lead::Label(label, _)) => Some(Lead::Label(label, first_bits(rest))),
+                    Some(Lead::Label { label, filters, .. }) => Some(Lead::Label {
+                        label,
+                        filters,
+                        next: first_bits(rest),
+                    }),
                     Some(Lead::Token(_)) => Some(Lead::Token(first_bits(rest))),
                     _ => Lead::of(&items[at]),
                 }
@@ -92,17 +100,51 @@ impl Lead {
     /// alternatives of the same kind) and nothing after it.
     fn of_step(step: &Node) -> Option<Lead> {
         match step {
-            Node::Label(label, _) => Some(Lead::Label(*label, u64::MAX)),
+            Node::Label(label, filters) => Some(Lead::Label {
+                label: *label,
+                filters: filters.clone().into(),
+                next: u64::MAX,
+            }),
             Node::Class(_) => Some(Lead::Token(u64::MAX)),
             Node::Literal(words) if words.len() == 1 => Some(Lead::Token(u64::MAX)),
             Node::Capture(_, inner) => Lead::of_step(inner),
             Node::Alt(options, _) => {
-                let first = Lead::of_step(options.first()?)?;
-                options[1..]
+                let (first, others) = options.split_first()?;
+                others
                     .iter()
-                    .all(|option| Lead::of_step(option) == Some(first))
-                    .then_some(first)
+                    .try_fold(Lead::of_step(first)?, |lead, option| {
+                        lead.either(Lead::of_step(option)?)
+                    })
             }
+            _ => None,
+        }
+    }
+
+    /// The lead of alternatives led by `self` and `other`: the same label (with the filters
+    /// only if both have the same: either may hold) or both one token.
+    fn either(self, other: Lead) -> Option<Lead> {
+        match (self, other) {
+            (Lead::Token(next), Lead::Token(_)) => Some(Lead::Token(next)),
+            (
+                Lead::Label {
+                    label,
+                    filters,
+                    next,
+                },
+                Lead::Label {
+                    label: other,
+                    filters: others,
+                    ..
+                },
+            ) if label == other => Some(Lead::Label {
+                label,
+                filters: if filters == others {
+                    filters
+                } else {
+                    Box::default()
+                },
+                next,
+            }),
             _ => None,
         }
     }
@@ -258,22 +300,44 @@ mod tests {
         let mut labels = Labels::default();
         let unit = labels.intern("unit");
         let rules = format!("r: {pattern} => LOC");
-        let set = RuleSet::from_files(&[("t.rules".into(), rules)], &mut labels).unwrap();
-        (set.rules[0].lead, unit)
+        let mut set = RuleSet::from_files(&[("t.rules".into(), rules)], &mut labels).unwrap();
+        (set.rules.swap_remove(0).lead, unit)
+    }
+
+    /// A label lead without filters.
+    fn label_lead(label: Label, next: u64) -> Option<Lead> {
+        Some(Lead::Label {
+            label,
+            filters: Box::default(),
+            next,
+        })
     }
 
     #[test]
     fn a_lead_is_the_first_label_or_token_and_the_bits_of_what_follows() {
-        let (found, unit) = lead("u:unit[!weak] Num");
-        assert_eq!(found, Some(Lead::Label(unit, class_bit(Class::Num))));
-        let (found, unit) = lead("(unit[cap] | unit[lower]) Upper? Num");
+        let (found, unit) = lead("u:unit Num");
+        assert_eq!(found, label_lead(unit, class_bit(Class::Num)));
+        let (found, unit) = lead("(unit | unit) Upper? Num");
         let upper_or_num = class_bit(Class::Upper) | class_bit(Class::Num);
-        assert_eq!(found, Some(Lead::Label(unit, upper_or_num)));
+        assert_eq!(found, label_lead(unit, upper_or_num));
         let (found, unit) = lead("!Num unit");
-        assert_eq!(found, Some(Lead::Label(unit, u64::MAX)));
+        assert_eq!(found, label_lead(unit, u64::MAX));
         let (found, _) = lead("(\"ở\" | \"tại\" | Num) (Upper | Num)");
         assert_eq!(found, Some(Lead::Token(upper_or_num)));
         assert_eq!(lead("^ capname $").0, Some(Lead::LineStart));
+    }
+
+    #[test]
+    fn a_label_lead_keeps_the_filters_every_alternative_has() {
+        let filters = |found: Option<Lead>| match found {
+            Some(Lead::Label { filters, .. }) => filters.len(),
+            other => panic!("not a label lead: {other:?}"),
+        };
+        assert_eq!(filters(lead("u:unit[!weak, cap] Num").0), 2);
+        assert_eq!(filters(lead("(unit[cap] | unit[cap]) Num").0), 1);
+        // Either may hold: the lead cannot ask for both.
+        assert_eq!(filters(lead("(unit[cap] | unit[lower]) Num").0), 0);
+        assert_eq!(filters(lead("(unit[cap] | unit) Num").0), 0);
     }
 
     #[test]
