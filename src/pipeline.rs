@@ -154,7 +154,7 @@ impl Pipeline {
             || PlaceIndex::new(&gazetteer),
         );
         let matcher = matcher?;
-        let facts = EntryFacts::new(rules.attr_tests.len(), &matcher);
+        let facts = EntryFacts::new(&rules.attr_tests, &matcher);
         let mut rule_words = Vec::new();
         for (id, word) in rules.words.all().iter().enumerate() {
             *at_grown(&mut rule_words, matcher.code(word) as usize, NO_WORD) = id as u32;
