@@ -131,8 +131,6 @@ struct Scratch {
     winners: Vec<Found>,
     machine: machine::Machine,
     candidates: Vec<u32>,
-    /// Per rule of the phase, the last start it was offered (see [`State::candidates`]).
-    offered: Vec<u32>,
     /// The spans the phase's `unless` clauses test matches against.
     unless_spans: UnlessSpans,
 }
@@ -531,13 +529,10 @@ impl<'a> State<'a> {
             winners,
             machine,
             candidates,
-            offered,
             unless_spans,
         } = &mut scratch;
         found.clear();
         captures.clear();
-        offered.clear();
-        offered.resize(phase.rules.len(), NONE);
         let mut lead_ends = LeadEnds::NONE;
         for start in self.starts.positions(phase) {
             if phase.rules.len() == 1 {
@@ -545,7 +540,7 @@ impl<'a> State<'a> {
                 candidates.clear();
                 candidates.push(phase.rules.start as u32);
             } else {
-                self.candidates(phase, start, offered, candidates);
+                self.candidates(phase, start, candidates);
             }
             for &index in candidates.iter() {
                 let rule = &rules.rules[index as usize];
@@ -676,36 +671,22 @@ impl<'a> State<'a> {
         }
     }
 
-    /// The rules of `phase` that can start at `pos`, each once, into `out`; `offered` holds the
-    /// last start each rule (by its index in the phase) was offered.
-    fn candidates(&self, phase: &Phase, pos: u32, offered: &mut [u32], out: &mut Vec<u32>) {
-        out.clear();
-        let mut offer = |ids: &[u32]| {
-            for &id in ids {
-                let slot = &mut offered[id as usize - phase.rules.start];
-                if *slot != pos {
-                    *slot = pos;
-                    out.push(id);
-                }
-            }
+    /// The rules of `phase` that can start at `pos`, each once and in order, into `out`.
+    fn candidates(&self, phase: &Phase, pos: u32, out: &mut Vec<u32>) {
+        let labels = || {
+            self.starting_at(pos)
+                .map(|id| &self.annotations[id as usize])
+                .filter(|a| a.alive)
+                .map(|a| a.label)
         };
-        let index = &phase.starts;
-        offer(&index.anywhere);
-        let classes = self.token_bits[pos as usize];
-        for (class, ids) in &index.by_class {
-            if classes & class_bit(*class) != 0 {
-                offer(ids);
-            }
-        }
-        if let Some(ids) = index.by_word.get(self.words[pos as usize] as usize) {
-            offer(ids);
-        }
-        for id in self.starting_at(pos) {
-            let a = &self.annotations[id as usize];
-            if a.alive {
-                if let Some(ids) = index.by_label.get(a.label.0 as usize) {
-                    offer(ids);
-                }
+        let (classes, word) = (self.token_bits[pos as usize], self.words[pos as usize]);
+        out.clear();
+        for (chunk, sets) in phase.starts.chunks.iter().enumerate() {
+            let mut rules = sets.at(classes, word, labels());
+            while rules != 0 {
+                let rule = phase.rules.start + chunk * 64 + rules.trailing_zeros() as usize;
+                rules &= rules - 1;
+                out.push(rule as u32);
             }
         }
     }

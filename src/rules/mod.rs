@@ -275,7 +275,7 @@ impl RuleSet {
     fn close_phase(&mut self, start: usize) {
         if self.rules.len() > start {
             let rules = start..self.rules.len();
-            let starts = StartIndex::new(&self.rules[rules.clone()], start);
+            let starts = StartIndex::new(&self.rules[rules.clone()]);
             let seen = seen_labels(&self.rules[rules.clone()]);
             let unless = self.rules[rules.clone()]
                 .iter()
@@ -718,6 +718,21 @@ mod tests {
         assert_eq!(
             run(&rules, "Chủ tịch xã 5"),
             rows(&[("ROLE", "Chủ tịch"), ("LOC", "xã 5")])
+        );
+    }
+
+    #[test]
+    fn rules_past_the_sixty_fourth_of_a_phase_are_offered_their_starts() {
+        // One phase of 70 rules: the start index keeps its rules in sets of 64, and the rules
+        // that match are in the second set, led by a label, a class and a word.
+        let mut rules: String = (0..66)
+            .map(|i| format!("r{i}: \"w{i}\" => LOC\n"))
+            .collect();
+        rules.push_str("title: title => ROLE\nnum: Num => LOC\nword: \"và\" Name => PER\n");
+        rules.push_str("anywhere: unit? Name => LOC\n");
+        assert_eq!(
+            run(&rules, "Chủ tịch 5 và An"),
+            rows(&[("ROLE", "Chủ tịch"), ("LOC", "5"), ("PER", "và An")])
         );
     }
 

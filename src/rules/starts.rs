@@ -5,48 +5,83 @@
 //! capitalised word). Rather than every phase testing every token, each phase keeps a bitmap of
 //! its start tokens, filled once from the tokens and then from each annotation as it is added.
 
-use super::parse::Class;
 use super::{at_grown, class_bit, first_bits, CompiledFilter, Node, Phase, Rule, Step};
 use crate::label::Label;
 
 /// Which rules of a phase can start at a token, looked up from what the token is and what
 /// starts there, so a token is offered only to the few rules that can match it rather than to
-/// every rule of the phase.
+/// every rule of the phase. Each lookup gives a set of rules, 64 rules of the phase a set, so a
+/// token's sets are joined by `|` and each rule comes out once, in order.
 #[derive(Debug, Clone, Default)]
 pub struct StartIndex {
+    /// The sets of the phase's rules 64 by 64: bit `i` of the `c`-th stands for its rule
+    /// `64 * c + i`.
+    pub chunks: Vec<RuleSets>,
+}
+
+/// Sets of up to 64 rules (one bit each) that can start at a token, by what it is.
+#[derive(Debug, Clone)]
+pub struct RuleSets {
     /// Rules that can start anywhere.
-    pub anywhere: Vec<u32>,
-    /// Rules by the label (its id) they can start with.
-    pub by_label: Vec<Vec<u32>>,
-    pub by_class: Vec<(Class, Vec<u32>)>,
-    /// Rules by the literal word (its id) they can start with.
-    pub by_word: Vec<Vec<u32>>,
+    anywhere: u64,
+    /// By a token's class bits (the [`class_bit`]s of its classes, all below 256): the rules
+    /// that can start with one of its classes.
+    by_classes: Vec<u64>,
+    /// By the label (its id) of an annotation starting at the token.
+    by_label: Vec<u64>,
+    /// By the rules' word (its id) the token is.
+    by_word: Vec<u64>,
 }
 
 impl StartIndex {
-    /// The index of `rules`, whose ids start at `offset`.
-    pub(super) fn new(rules: &[Rule], offset: usize) -> StartIndex {
-        let mut index = StartIndex::default();
+    /// The index of `rules`.
+    pub(super) fn new(rules: &[Rule]) -> StartIndex {
+        let chunks = rules.chunks(64).map(RuleSets::new).collect();
+        StartIndex { chunks }
+    }
+}
+
+impl RuleSets {
+    /// The sets of `rules` (at most 64).
+    fn new(rules: &[Rule]) -> RuleSets {
+        let mut sets = RuleSets {
+            anywhere: 0,
+            by_classes: vec![0; 256],
+            by_label: Vec::new(),
+            by_word: Vec::new(),
+        };
         for (i, rule) in rules.iter().enumerate() {
-            let id = (offset + i) as u32;
+            let bit = 1u64 << i;
             if rule.first.anything {
-                index.anywhere.push(id);
+                sets.anywhere |= bit;
                 continue;
             }
             for &label in &rule.first.labels {
-                at_grown(&mut index.by_label, label.0 as usize, Vec::new()).push(id);
+                *at_grown(&mut sets.by_label, label.0 as usize, 0) |= bit;
             }
             for &class in &rule.first.classes {
-                match index.by_class.iter_mut().find(|(c, _)| *c == class) {
-                    Some((_, ids)) => ids.push(id),
-                    None => index.by_class.push((class, vec![id])),
+                for (classes, set) in sets.by_classes.iter_mut().enumerate() {
+                    if classes as u64 & class_bit(class) != 0 {
+                        *set |= bit;
+                    }
                 }
             }
             for &word in &rule.first.literals {
-                at_grown(&mut index.by_word, word as usize, Vec::new()).push(id);
+                *at_grown(&mut sets.by_word, word as usize, 0) |= bit;
             }
         }
-        index
+        sets
+    }
+
+    /// The rules that can start at a token of class bits `classes` that is rule word `word` (or
+    /// none: an id past the words) and where annotations of `labels` start.
+    #[inline]
+    pub fn at(&self, classes: u64, word: u32, labels: impl Iterator<Item = Label>) -> u64 {
+        let by_word = self.by_word.get(word as usize).copied().unwrap_or(0);
+        labels.fold(
+            self.anywhere | self.by_classes[(classes & 0xff) as usize] | by_word,
+            |set, label| set | self.by_label.get(label.0 as usize).copied().unwrap_or(0),
+        )
     }
 }
 
@@ -179,25 +214,22 @@ impl PhaseStarts {
         }) {
             starts.slots = starts.slots.max(phase.slot + 1);
             let slot = 1u64 << phase.slot;
-            let index = &phase.starts;
-            if !index.anywhere.is_empty() {
-                starts.anywhere |= slot;
-            }
-            for (class, _) in &index.by_class {
-                for (classes, phases) in starts.by_classes.iter_mut().enumerate() {
-                    if classes as u64 & class_bit(*class) != 0 {
-                        *phases |= slot;
-                    }
+            for sets in &phase.starts.chunks {
+                if sets.anywhere != 0 {
+                    starts.anywhere |= slot;
                 }
-            }
-            let used = |lists: &[Vec<u32>]| -> Vec<usize> {
-                (0..lists.len()).filter(|&i| !lists[i].is_empty()).collect()
-            };
-            for word in used(&index.by_word) {
-                *at_grown(&mut starts.by_word, word, 0) |= slot;
-            }
-            for label in used(&index.by_label) {
-                *at_grown(&mut starts.by_label, label, 0) |= slot;
+                let used = |list: &[u64]| -> Vec<usize> {
+                    (0..list.len()).filter(|&i| list[i] != 0).collect()
+                };
+                for classes in used(&sets.by_classes) {
+                    starts.by_classes[classes] |= slot;
+                }
+                for word in used(&sets.by_word) {
+                    *at_grown(&mut starts.by_word, word, 0) |= slot;
+                }
+                for label in used(&sets.by_label) {
+                    *at_grown(&mut starts.by_label, label, 0) |= slot;
+                }
             }
         }
         starts
@@ -293,6 +325,7 @@ impl StartMaps {
 mod tests {
     use super::*;
     use crate::label::Labels;
+    use crate::rules::parse::Class;
     use crate::rules::RuleSet;
 
     /// The lead of a rule with this pattern, and the label named `unit`.
