@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::bytes::find_byte;
+
 /// One document to annotate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
@@ -396,7 +398,7 @@ fn read_line_bounded(
         if buffer.is_empty() {
             return Ok(length);
         }
-        let (chunk, ends) = match buffer.iter().position(|&b| b == b'\n') {
+        let (chunk, ends) = match find_byte(buffer, b'\n') {
             Some(i) => (&buffer[..=i], true),
             None => (buffer, false),
         };
