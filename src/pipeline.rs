@@ -29,6 +29,7 @@ pub struct Mention<'a> {
     pub kind: &'static str,
     /// Exactly `original[start..end]`.
     pub text: &'a str,
+    /// Borrowed when it is the text itself or the name of the unit a place resolves to.
     pub canonical: Cow<'a, str>,
     /// `key=value` pairs separated by spaces.
     pub detail: String,
@@ -278,9 +279,9 @@ impl Pipeline {
     /// rule state (public so the stage can be benchmarked on its own).
     pub fn assemble<'a>(&'a self, text: &'a str, state: &State<'_>) -> Annotations<'a> {
         let doc = state.doc;
-        // In the order they were added, which places are resolved in and which decides the row
-        // kept of two alike. Each mention type's own chain passes over no other annotation.
-        // Ids with their type's rank.
+        // The live mentions with their type's rank, in the order they were added (the order
+        // places are resolved in, and which of two alike rows is kept). Read from each mention
+        // type's chain of annotations, which passes over no annotation of another label.
         let mut live: Vec<(u32, u8)> = self
             .mention_labels
             .iter()
