@@ -12,7 +12,7 @@ mod machine;
 use rustc_hash::FxHashMap;
 
 use super::parse::Class;
-use super::starts::{Lead, StartMaps};
+use super::starts::{Lead, RuleSets, StartMaps};
 use super::{
     at_grown, class_bit, label_bit, word_bit, CompiledAction, CompiledFilter, CompiledValue, Phase,
     Step, NO_WORD,
@@ -130,7 +130,6 @@ struct Scratch {
     captures: Vec<Capture>,
     winners: Vec<Found>,
     machine: machine::Machine,
-    candidates: Vec<u32>,
     /// The spans the phase's `unless` clauses test matches against.
     unless_spans: UnlessSpans,
 }
@@ -528,38 +527,42 @@ impl<'a> State<'a> {
             captures,
             winners,
             machine,
-            candidates,
             unless_spans,
         } = &mut scratch;
         found.clear();
         captures.clear();
         let mut lead_ends = LeadEnds::NONE;
         for start in self.starts.positions(phase) {
-            if phase.rules.len() == 1 {
-                // The start bitmap has already said the phase's one rule may start here.
-                candidates.clear();
-                candidates.push(phase.rules.start as u32);
-            } else {
-                self.candidates(phase, start, candidates);
-            }
-            for &index in candidates.iter() {
-                let rule = &rules.rules[index as usize];
-                if rule
-                    .lead
-                    .as_ref()
-                    .is_some_and(|lead| !self.may_lead(lead, start, &mut lead_ends))
-                {
-                    continue;
-                }
-                if let Some((last, best)) = self.longest(&rule.program, start, machine) {
-                    if last > start {
-                        found.push(Found {
-                            rule: index,
-                            first: start,
-                            last,
-                            captures: captures.len()..captures.len() + best.len(),
-                        });
-                        captures.extend_from_slice(best);
+            for (chunk, sets) in phase.starts.chunks.iter().enumerate() {
+                // The start bitmap has already said a phase's one rule may start here.
+                let mut set = if phase.rules.len() == 1 {
+                    1
+                } else {
+                    self.start_set(sets, start)
+                };
+                // Its rules in order, read off the set rather than listed first.
+                while set != 0 {
+                    let index = phase.rules.start + chunk * 64 + set.trailing_zeros() as usize;
+                    let index = index as u32;
+                    set &= set - 1;
+                    let rule = &rules.rules[index as usize];
+                    if rule
+                        .lead
+                        .as_ref()
+                        .is_some_and(|lead| !self.may_lead(lead, start, &mut lead_ends))
+                    {
+                        continue;
+                    }
+                    if let Some((last, best)) = self.longest(&rule.program, start, machine) {
+                        if last > start {
+                            found.push(Found {
+                                rule: index,
+                                first: start,
+                                last,
+                                captures: captures.len()..captures.len() + best.len(),
+                            });
+                            captures.extend_from_slice(best);
+                        }
                     }
                 }
             }
@@ -671,24 +674,15 @@ impl<'a> State<'a> {
         }
     }
 
-    /// The rules of `phase` that can start at `pos`, each once and in order, into `out`.
-    fn candidates(&self, phase: &Phase, pos: u32, out: &mut Vec<u32>) {
-        let labels = || {
-            self.starting_at(pos)
-                .map(|id| &self.annotations[id as usize])
-                .filter(|a| a.alive)
-                .map(|a| a.label)
-        };
-        let (classes, word) = (self.token_bits[pos as usize], self.words[pos as usize]);
-        out.clear();
-        for (chunk, sets) in phase.starts.chunks.iter().enumerate() {
-            let mut rules = sets.at(classes, word, labels());
-            while rules != 0 {
-                let rule = phase.rules.start + chunk * 64 + rules.trailing_zeros() as usize;
-                rules &= rules - 1;
-                out.push(rule as u32);
-            }
-        }
+    /// The set of rules (of the 64 of `sets`) that can start at `pos`.
+    fn start_set(&self, sets: &RuleSets, pos: u32) -> u64 {
+        let labels = self
+            .starting_at(pos)
+            .map(|id| &self.annotations[id as usize])
+            .filter(|a| a.alive)
+            .map(|a| a.label);
+        let (bits, word) = (self.token_bits[pos as usize], self.words[pos as usize]);
+        sets.at(bits, word, labels)
     }
 
     /// Whether a live annotation of `label` lies `around` the span `[first, last)`.
