@@ -19,6 +19,9 @@ use super::table::probe;
 /// A state of the automaton: an index into its per-state tables.
 type StateId = u32;
 
+/// How the automaton enters on a code (see [`Automaton::entry`]).
+pub(super) type Entry = u32;
+
 /// The state of no partial match.
 const ROOT: StateId = 0;
 
@@ -115,6 +118,7 @@ impl Forks {
             mask as usize,
             home as usize,
             label,
+            |target| target == ROOT,
         )
     }
 
@@ -235,22 +239,38 @@ impl Automaton {
     /// The state after `state` reads `symbol`.
     #[inline]
     pub fn next(&self, state: StateId, symbol: Symbol) -> StateId {
-        // Most tokens are read at the root or are in no pattern: those take one lookup here,
-        // inlined into the scan, and only a partial match walks the transitions and failure
-        // links.
-        match self.root.get(symbol.code as usize) {
-            // Code 0 and the codes past the root's table are in no pattern: every match ends.
-            None => ROOT,
-            Some(_) if symbol.code == 0 => ROOT,
-            Some(&first) if state == ROOT => first,
-            Some(_) => self.follow(state, symbol),
+        self.step(state, symbol, self.entry(symbol.code))
+    }
+
+    /// How the automaton enters on `code`, as [`step`](Self::step) reads it: 0 for a code in no
+    /// pattern, else one more than the state after the root on it. A scan keeps it beside the
+    /// code, which saves a lookup per token.
+    pub fn entry(&self, code: u32) -> Entry {
+        match self.root.get(code as usize) {
+            // Code 0 and the codes past the root's table are in no pattern.
+            Some(&first) if code != 0 => first + 1,
+            _ => 0,
+        }
+    }
+
+    /// [`next`](Self::next), given the [`entry`](Self::entry) of the symbol's code.
+    #[inline]
+    pub fn step(&self, state: StateId, symbol: Symbol, entry: Entry) -> StateId {
+        // Most tokens are read at the root or are in no pattern: those take no lookup here, and
+        // only a partial match walks the transitions and failure links.
+        match entry {
+            // Every match ends.
+            0 => ROOT,
+            entry if state == ROOT => entry - 1,
+            entry => self.follow(state, symbol, entry - 1),
         }
     }
 
     /// [`next`](Self::next) from a state past the root, on a code some pattern has: down the
-    /// failure chain to the first state with a transition on `symbol`, else to the root's.
+    /// failure chain to the first state with a transition on `symbol`, else to `first`, the
+    /// root's.
     #[inline(always)]
-    fn follow(&self, mut state: StateId, symbol: Symbol) -> StateId {
+    fn follow(&self, mut state: StateId, symbol: Symbol, first: StateId) -> StateId {
         let label = symbol.label();
         while state != ROOT {
             let node = &self.nodes[state as usize];
@@ -265,7 +285,7 @@ impl Automaton {
             }
             state = node.fail;
         }
-        self.root[symbol.code as usize]
+        first
     }
 
     fn ends_here(&self, state: StateId) -> bool {

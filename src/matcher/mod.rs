@@ -25,8 +25,8 @@ use crate::error::Error;
 use crate::gazetteer::Gazetteer;
 use crate::label::{Label, Labels};
 use crate::text::{Normalized, Token, Tokenized};
-use automaton::{Automaton, Symbol};
-use table::Table;
+use automaton::{Automaton, Entry, Symbol};
+use table::{Table, Value};
 
 /// The entries that share one normalised key, grouped by kind.
 #[derive(Debug, Clone)]
@@ -125,7 +125,7 @@ impl Matcher {
             .par_chunks(KEYS_PER_TASK)
             .map(|chunk| Tokenized::new(chunk.iter().map(|g| g.key.as_str())))
             .collect();
-        let codes = Codes::new(&keys, words).ok_or_else(|| {
+        let mut codes = Codes::new(&keys, words).ok_or_else(|| {
             Error::gazetteer(
                 ALL_GAZETTEERS,
                 0,
@@ -135,8 +135,9 @@ impl Matcher {
         let automaton = Automaton::new(keys.iter().flat_map(|chunk| {
             chunk
                 .texts()
-                .map(|tokens| codes.symbols(&chunk.text, tokens))
+                .map(|tokens| codes.symbols(&chunk.text, tokens).map(|(symbol, _)| symbol))
         }));
+        codes.enter(|code| automaton.entry(code));
         let (slots, slot_starts) = kind_slots(gazetteer, &groups);
         Ok(Matcher {
             automaton,
@@ -200,11 +201,13 @@ impl Matcher {
         // Pushed to as a local: through the reference, every push would read the vector again.
         let mut codes = std::mem::take(codes_out);
         codes.clear();
-        codes.reserve(doc.tokens.len());
+        // Written in place: a push would test the capacity at every token.
+        codes.resize(doc.tokens.len(), 0);
         let mut state = self.automaton.start();
-        for (last, symbol) in (1..).zip(self.codes.symbols(&doc.text, &doc.tokens)) {
-            codes.push(symbol.code);
-            state = self.automaton.next(state, symbol);
+        let symbols = self.codes.symbols(&doc.text, &doc.tokens);
+        for ((last, (symbol, entry)), code) in (1..).zip(symbols).zip(&mut codes) {
+            *code = symbol.code;
+            state = self.automaton.step(state, symbol, entry);
             for (len, key) in self.automaton.matches(state) {
                 found(Hit {
                     first: last - len,
@@ -269,14 +272,15 @@ fn gap(text: &[u8], previous_end: usize, token: &Token) -> u8 {
 /// The numbering of tokens that keys and documents are read in by the automaton.
 ///
 /// Codes are numbered from 1, the tokens of keys first; 0 is every token that is neither in a
-/// key nor a word.
+/// key nor a word. Beside each code is how the automaton enters on it ([`Automaton::entry`]),
+/// set once the automaton is built.
 #[derive(Debug, Clone)]
 struct Codes {
     /// Tokens of up to eight bytes (nearly every Vietnamese syllable), keyed by their bytes read
     /// as one integer ([`short_key`]).
     short: Table,
     /// Longer tokens.
-    long: FxHashMap<Box<[u8]>, u32>,
+    long: FxHashMap<Box<[u8]>, Value>,
 }
 
 impl Codes {
@@ -302,52 +306,66 @@ impl Codes {
             short: Table::new(
                 short
                     .iter()
-                    .map(|&(token, code)| (short_key(token.as_bytes(), 0..token.len()), code)),
+                    .map(|&(token, code)| (short_key(token.as_bytes(), 0..token.len()), [code, 0])),
             ),
             long: long
                 .into_iter()
-                .map(|(token, code)| (Box::from(token.as_bytes()), code))
+                .map(|(token, code)| (Box::from(token.as_bytes()), [code, 0]))
                 .collect(),
         })
     }
 
-    /// The code of the token at `range` of `text`.
-    #[inline]
-    fn code(&self, text: &[u8], range: std::ops::Range<usize>) -> u32 {
-        if range.len() <= SHORT_TOKEN {
-            self.short.get(short_key(text, range))
-        } else {
-            self.long_code(text, range)
+    /// Sets the automaton's [`Entry`] beside each code.
+    fn enter(&mut self, entry: impl Fn(u32) -> Entry) {
+        for value in self.short.values_mut().chain(self.long.values_mut()) {
+            value[1] = entry(value[0]);
         }
     }
 
-    /// [`code`](Self::code) of a token longer than [`SHORT_TOKEN`]: rare, so kept out of the
+    /// The code of the token at `range` of `text`.
+    fn code(&self, text: &[u8], range: std::ops::Range<usize>) -> u32 {
+        self.lookup(text, range)[0]
+    }
+
+    /// The code of the token at `range` of `text` and the automaton's [`Entry`] on it.
+    #[inline(always)]
+    fn lookup(&self, text: &[u8], range: std::ops::Range<usize>) -> Value {
+        if range.len() <= SHORT_TOKEN {
+            self.short.get(short_key(text, range))
+        } else {
+            self.long_lookup(text, range)
+        }
+    }
+
+    /// [`lookup`](Self::lookup) of a token longer than [`SHORT_TOKEN`]: rare, so kept out of the
     /// scan loop that inlines the short case.
     #[inline(never)]
-    fn long_code(&self, text: &[u8], range: std::ops::Range<usize>) -> u32 {
+    fn long_lookup(&self, text: &[u8], range: std::ops::Range<usize>) -> Value {
         text.get(range)
             .and_then(|token| self.long.get(token))
             .copied()
-            .unwrap_or(0)
+            .unwrap_or_default()
     }
 
     /// The `tokens` of `text` (a key or a document) as the automaton reads them: each one's gap
-    /// and code.
+    /// and code, and the automaton's [`Entry`] on the code.
+    #[inline(always)]
     fn symbols<'t>(
         &'t self,
         text: &'t str,
         tokens: &'t [Token],
-    ) -> impl Iterator<Item = Symbol> + 't {
+    ) -> impl Iterator<Item = (Symbol, Entry)> + 't {
         let bytes = text.as_bytes();
         // Nothing comes before the first token: it is given its own start as the end before it.
         let first_start = tokens.first().map_or(0, |token| token.start as usize);
         tokens.iter().scan(first_start, move |previous_end, token| {
+            let [code, entry] = self.lookup(bytes, token.range());
             let symbol = Symbol {
                 gap: gap(bytes, *previous_end, token),
-                code: self.code(bytes, token.range()),
+                code,
             };
             *previous_end = token.end as usize;
-            Some(symbol)
+            Some((symbol, entry))
         })
     }
 }
