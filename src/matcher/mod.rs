@@ -260,11 +260,14 @@ const OTHER_GAP: u8 = 3;
 /// The gap before `token`, when the token before ends at byte `previous_end` of `text`.
 #[inline]
 fn gap(text: &[u8], previous_end: usize, token: &Token) -> u8 {
-    // Byte patterns, which compile to a length test and a byte test (text patterns call memcmp).
-    match text.get(previous_end..token.start as usize) {
-        Some([]) => NO_GAP,
-        Some([b' ']) => SPACE,
-        Some([b'\n']) => LINE_BREAK,
+    // On the distance first: a slice of the text between would cost two bounds checks.
+    match (token.start as usize).wrapping_sub(previous_end) {
+        0 => NO_GAP,
+        1 => match text.get(previous_end) {
+            Some(b' ') => SPACE,
+            Some(b'\n') => LINE_BREAK,
+            _ => OTHER_GAP,
+        },
         _ => OTHER_GAP,
     }
 }
