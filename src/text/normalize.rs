@@ -183,23 +183,57 @@ fn display_form_capitals(text: &str) -> Option<usize> {
     }
     let (mut at, mut capitals) = (0, 0);
     while let Some(&b) = bytes.get(at) {
-        if b.is_ascii_alphanumeric() {
-            at += 1;
-        } else if !b.is_ascii() {
-            let (len, upper) = latin_letter(bytes, at)?;
-            capitals += usize::from(upper);
-            at += len;
-        } else if may_retone(bytes, at)
-            || !(is_plain_punct(b) || (b == b' ' && bytes.get(at + 1) != Some(&b' ')))
-        {
+        match DISPLAY_BYTES[usize::from(b)] {
+            DisplayByte::Alphanumeric => at += 1,
+            DisplayByte::Lead => {
+                let (len, upper) = latin_letter(bytes, at)?;
+                capitals += usize::from(upper);
+                at += len;
+            }
             // A word ends here: checked for its tone, as what ends it is.
-            return None;
-        } else {
-            at += 1;
+            DisplayByte::Punct if !may_retone(bytes, at) => at += 1,
+            DisplayByte::Space if bytes.get(at + 1) != Some(&b' ') && !may_retone(bytes, at) => {
+                at += 1
+            }
+            _ => return None,
         }
     }
     (!may_retone(bytes, bytes.len())).then_some(capitals)
 }
+
+/// What a byte is to [`display_form_capitals`], looked up rather than tested range by range.
+#[derive(Clone, Copy)]
+enum DisplayByte {
+    Alphanumeric,
+    /// A [`is_plain_punct`] mark.
+    Punct,
+    Space,
+    /// The first byte of a character outside ASCII (or a byte inside one).
+    Lead,
+    /// Any other ASCII byte: never in a display form.
+    Other,
+}
+
+const DISPLAY_BYTES: [DisplayByte; 256] = {
+    let mut table = [DisplayByte::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = if byte.is_ascii_alphanumeric() {
+            DisplayByte::Alphanumeric
+        } else if !byte.is_ascii() {
+            DisplayByte::Lead
+        } else if byte == b' ' {
+            DisplayByte::Space
+        } else if is_plain_punct(byte) {
+            DisplayByte::Punct
+        } else {
+            DisplayByte::Other
+        };
+        b += 1;
+    }
+    table
+};
 
 /// What a character becomes before case folding.
 enum Fold {
@@ -489,7 +523,7 @@ fn may_start_stretch(b: u8) -> bool {
 }
 
 /// An ASCII punctuation mark that normalises to itself, a token of its own (`&` becomes `và`).
-fn is_plain_punct(b: u8) -> bool {
+const fn is_plain_punct(b: u8) -> bool {
     b.is_ascii_punctuation() && b != b'&'
 }
 
