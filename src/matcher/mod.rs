@@ -333,7 +333,7 @@ impl Codes {
     /// The code of the token at `range` of `text` and the automaton's [`Entry`] on it.
     #[inline(always)]
     fn lookup(&self, text: &[u8], range: std::ops::Range<usize>) -> Value {
-        if range.len() <= SHORT_TOKEN {
+        if range.end.wrapping_sub(range.start) <= SHORT_TOKEN {
             self.short.get(short_key(text, range))
         } else {
             self.long_lookup(text, range)
@@ -384,7 +384,8 @@ const SHORT_TOKEN: usize = 8;
 /// spaces), so the integer says the token's length too.
 #[inline]
 fn short_key(text: &[u8], range: std::ops::Range<usize>) -> u64 {
-    let len = range.len();
+    // A token's end is never before its start: one subtraction, where `len` tests for that.
+    let len = range.end.wrapping_sub(range.start);
     // One unaligned load where the text goes on for eight bytes, masked to the token.
     let bytes = match text.get(range.start..range.start + SHORT_TOKEN) {
         Some(&[a, b, c, d, e, f, g, h]) => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
