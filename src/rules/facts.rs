@@ -43,6 +43,8 @@ impl EntryFacts {
     }
 
     /// Whether attribute test `test` holds for the entries of `key` under its `kind`-th kind.
+    // Inlined: the label filters ask it at most tokens, and once answered it is a few loads.
+    #[inline]
     pub fn holds(&self, pipeline: &Pipeline, key: u32, kind: u32, test: u16) -> bool {
         let word = test as usize / 64;
         let slot = pipeline.matcher().slot(key, kind);
