@@ -768,13 +768,14 @@ impl<'a> State<'a> {
 
     fn filter(&self, id: u32, filter: &CompiledFilter) -> bool {
         let a = &self.annotations[id as usize];
-        let tokens = &self.doc.tokens[a.first as usize..a.last as usize];
+        // Sliced only for the filters that read the tokens: most test attributes.
+        let tokens = || &self.doc.tokens[a.first as usize..a.last as usize];
         match filter {
-            CompiledFilter::MinTokens(n) => tokens.len() as u32 >= *n,
-            CompiledFilter::MaxTokens(n) => tokens.len() as u32 <= *n,
-            CompiledFilter::Capitalised => tokens.first().is_some_and(|t| t.capitalised),
-            CompiledFilter::LowerCase => tokens.first().is_some_and(|t| !t.capitalised),
-            CompiledFilter::AllCapitalised => tokens
+            CompiledFilter::MinTokens(n) => a.last - a.first >= *n,
+            CompiledFilter::MaxTokens(n) => a.last - a.first <= *n,
+            CompiledFilter::Capitalised => tokens().first().is_some_and(|t| t.capitalised),
+            CompiledFilter::LowerCase => tokens().first().is_some_and(|t| !t.capitalised),
+            CompiledFilter::AllCapitalised => tokens()
                 .iter()
                 .filter(|t| t.kind == TokenKind::Word)
                 .all(|t| t.capitalised),
