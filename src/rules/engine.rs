@@ -62,9 +62,23 @@ pub struct State<'a> {
     /// The gazetteers, rules and what the rules know of the entries.
     pipeline: &'a Pipeline,
     pub annotations: Vec<Annotation>,
+    /// How many live annotations of a label have a text, for the phase's `[seen=LABEL]` filters.
+    seen: FxHashMap<(Label, &'a str), u32>,
+    /// `(person annotation, role annotation)` pairs from `hold` actions.
+    pub holds: Vec<(u32, u32)>,
+    pub losses: Option<Vec<Loss>>,
+    tables: Tables,
+}
+
+/// A state's tables over the document's tokens and annotations, and its working memory: none of
+/// it borrows from the document, so a worker keeps it for the next one (see [`Buffers`]).
+#[derive(Default)]
+struct Tables {
     /// The first and the last annotation starting at each token ([`NONE`] if none); `next`
     /// chains each token's annotations in the order they were added. One allocation per
-    /// document instead of one list per token.
+    /// document instead of one list per token. These and `owner` keep the length of the longest
+    /// document yet rather than be filled afresh for each: past a document's tokens they are
+    /// NONE (`u32::MAX`), as if absent.
     first_at: Vec<u32>,
     last_at: Vec<u32>,
     next: Vec<u32>,
@@ -76,8 +90,6 @@ pub struct State<'a> {
     /// found without passing over the others.
     last_of_label: Vec<u32>,
     previous_of_label: Vec<u32>,
-    /// How many live annotations of a label have a text, for the phase's `[seen=LABEL]` filters.
-    seen: FxHashMap<(Label, &'a str), u32>,
     /// Per token: the bits of its classes, of the rules' word it is and of the labels that start
     /// there (see [`label_bit`](super::label_bit)), so a phase passes over tokens none of its rules can start at.
     token_bits: Vec<u64>,
@@ -85,9 +97,6 @@ pub struct State<'a> {
     words: Vec<u32>,
     /// Per phase, the tokens at which its rules can start.
     starts: StartMaps,
-    /// `(person annotation, role annotation)` pairs from `hold` actions.
-    pub holds: Vec<(u32, u32)>,
-    pub losses: Option<Vec<Loss>>,
     /// Per token: the index (in a phase's winners) of the winning match that covers it, or
     /// `u32::MAX`; all `u32::MAX` between phases.
     owner: Vec<u32>,
@@ -104,22 +113,8 @@ pub struct State<'a> {
 pub struct Buffers {
     /// The last document's, which say where `first_at` and `last_at` are not NONE.
     annotations: Vec<Annotation>,
-    /// These and `owner` keep the length of the longest document yet, rather than be filled
-    /// afresh for each: past a document's tokens they are NONE (`u32::MAX`), as if absent.
-    first_at: Vec<u32>,
-    last_at: Vec<u32>,
-    next: Vec<u32>,
-    reach: Vec<u32>,
-    last_of_label: Vec<u32>,
-    previous_of_label: Vec<u32>,
-    token_bits: Vec<u64>,
-    words: Vec<u32>,
-    starts: StartMaps,
     holds: Vec<(u32, u32)>,
-    /// All `u32::MAX`, as between phases.
-    owner: Vec<u32>,
-    line_ends: Vec<u32>,
-    scratch: Scratch,
+    tables: Tables,
 }
 
 /// A phase's working memory.
@@ -282,20 +277,23 @@ impl<'a> State<'a> {
     ) -> State<'a> {
         let Buffers {
             mut annotations,
-            mut first_at,
-            mut last_at,
-            mut next,
-            mut reach,
-            mut last_of_label,
-            mut previous_of_label,
-            mut token_bits,
-            mut words,
-            mut starts,
             mut holds,
-            mut owner,
-            mut line_ends,
-            scratch,
+            mut tables,
         } = buffers;
+        let Tables {
+            first_at,
+            last_at,
+            next,
+            reach,
+            last_of_label,
+            previous_of_label,
+            token_bits,
+            words,
+            starts,
+            owner,
+            line_ends,
+            scratch: _,
+        } = &mut tables;
         let tokens = doc.tokens.len();
         words.clear();
         words.extend(scan.codes.iter().map(|&c| pipeline.rule_word(c)));
@@ -304,7 +302,7 @@ impl<'a> State<'a> {
         let bits = doc
             .tokens
             .iter()
-            .zip(&words)
+            .zip(words.iter())
             .enumerate()
             .map(|(pos, (token, &word))| {
                 let classes = token_classes(token);
@@ -331,12 +329,12 @@ impl<'a> State<'a> {
             first_at[a.first as usize] = NONE;
             last_at[a.first as usize] = NONE;
         }
-        for list in [&mut first_at, &mut last_at] {
+        for list in [&mut *first_at, &mut *last_at] {
             list.resize(list.len().max(tokens + 1), NONE);
         }
         annotations.clear();
         annotations.reserve(hits.len() * 2);
-        for list in [&mut next, &mut previous_of_label] {
+        for list in [&mut *next, &mut *previous_of_label] {
             list.clear();
             list.reserve(hits.len() * 2);
         }
@@ -344,27 +342,16 @@ impl<'a> State<'a> {
         last_of_label.clear();
         holds.clear();
         owner.resize(owner.len().max(tokens), u32::MAX);
-        fill_line_ends(doc, &mut line_ends);
+        fill_line_ends(doc, line_ends);
         let mut state = State {
             original,
             doc,
             pipeline,
             annotations,
-            first_at,
-            last_at,
-            next,
-            reach,
-            last_of_label,
-            previous_of_label,
             seen: FxHashMap::default(),
-            token_bits,
-            words,
-            starts,
             holds,
             losses: trace.then(Vec::new),
-            owner,
-            line_ends,
-            scratch,
+            tables,
         };
         for hit in hits {
             for (index, kind) in pipeline.matcher().kinds(hit.key).iter().enumerate() {
@@ -388,19 +375,8 @@ impl<'a> State<'a> {
     pub fn into_buffers(self) -> Buffers {
         Buffers {
             annotations: self.annotations,
-            first_at: self.first_at,
-            last_at: self.last_at,
-            next: self.next,
-            reach: self.reach,
-            last_of_label: self.last_of_label,
-            previous_of_label: self.previous_of_label,
-            token_bits: self.token_bits,
-            words: self.words,
-            starts: self.starts,
             holds: self.holds,
-            owner: self.owner,
-            line_ends: self.line_ends,
-            scratch: self.scratch,
+            tables: self.tables,
         }
     }
 
@@ -410,23 +386,27 @@ impl<'a> State<'a> {
     fn add(&mut self, annotation: Annotation) -> u32 {
         let id = self.annotations.len() as u32;
         let pos = annotation.first as usize;
-        match self.last_at[pos] {
-            NONE => self.first_at[pos] = id,
-            previous => self.next[previous as usize] = id,
+        match self.tables.last_at[pos] {
+            NONE => self.tables.first_at[pos] = id,
+            previous => self.tables.next[previous as usize] = id,
         }
-        self.last_at[pos] = id;
-        self.next.push(NONE);
-        self.token_bits[pos] |= label_bit(annotation.label);
+        self.tables.last_at[pos] = id;
+        self.tables.next.push(NONE);
+        self.tables.token_bits[pos] |= label_bit(annotation.label);
         let phases = self
             .pipeline
             .rules()
             .phase_starts
             .of_label(annotation.label);
-        self.starts.mark(pos, phases);
-        let reach = at_grown(&mut self.reach, annotation.label.0 as usize, 0);
+        self.tables.starts.mark(pos, phases);
+        let reach = at_grown(&mut self.tables.reach, annotation.label.0 as usize, 0);
         *reach = (*reach).max(annotation.last - annotation.first);
-        let last_of_label = at_grown(&mut self.last_of_label, annotation.label.0 as usize, NONE);
-        self.previous_of_label.push(*last_of_label);
+        let last_of_label = at_grown(
+            &mut self.tables.last_of_label,
+            annotation.label.0 as usize,
+            NONE,
+        );
+        self.tables.previous_of_label.push(*last_of_label);
         *last_of_label = id;
         self.annotations.push(annotation);
         id
@@ -456,11 +436,16 @@ impl<'a> State<'a> {
 
     /// Ids of the annotations that start at token `pos`, in the order they were added.
     pub fn starting_at(&self, pos: u32) -> impl Iterator<Item = u32> + '_ {
-        let mut id = self.first_at.get(pos as usize).copied().unwrap_or(NONE);
+        let mut id = self
+            .tables
+            .first_at
+            .get(pos as usize)
+            .copied()
+            .unwrap_or(NONE);
         std::iter::from_fn(move || {
             let current = id;
             (current != NONE).then(|| {
-                id = self.next[current as usize];
+                id = self.tables.next[current as usize];
                 current
             })
         })
@@ -469,6 +454,7 @@ impl<'a> State<'a> {
     /// Ids of the live annotations of `label`, the latest added first.
     pub fn live_of_label(&self, label: Label) -> impl Iterator<Item = u32> + '_ {
         let mut id = self
+            .tables
             .last_of_label
             .get(label.0 as usize)
             .copied()
@@ -476,7 +462,7 @@ impl<'a> State<'a> {
         std::iter::from_fn(move || {
             let current = id;
             (current != NONE).then(|| {
-                id = self.previous_of_label[current as usize];
+                id = self.tables.previous_of_label[current as usize];
                 current
             })
         })
@@ -521,7 +507,7 @@ impl<'a> State<'a> {
     fn phase(&mut self, phase: &Phase) {
         let rules = self.pipeline.rules();
         self.count_seen(&phase.seen);
-        let mut scratch = std::mem::take(&mut self.scratch);
+        let mut scratch = std::mem::take(&mut self.tables.scratch);
         let Scratch {
             found,
             captures,
@@ -532,7 +518,7 @@ impl<'a> State<'a> {
         found.clear();
         captures.clear();
         let mut lead_ends = LeadEnds::NONE;
-        for start in self.starts.positions(phase) {
+        for start in self.tables.starts.positions(phase) {
             for (chunk, sets) in phase.starts.chunks.iter().enumerate() {
                 // The start bitmap has already said a phase's one rule may start here.
                 let mut set = if phase.rules.len() == 1 {
@@ -591,7 +577,7 @@ impl<'a> State<'a> {
         for f in winners.iter() {
             self.act(f, &captures[f.captures.clone()]);
         }
-        self.scratch = scratch;
+        self.tables.scratch = scratch;
     }
 
     /// Picks the winners among a phase's matches `found` (in order of their first token) into
@@ -603,7 +589,7 @@ impl<'a> State<'a> {
         // Winners never overlap, so each token has at most one: `owner` holds the index (in
         // `winners`) of the winner covering it, and the earliest winner a match overlaps is the
         // smallest index over its span.
-        let owner = &mut self.owner;
+        let owner = &mut self.tables.owner;
         let mut rest = found;
         while let Some(head) = rest.first() {
             // A match competes only with the matches it overlaps, directly or through others:
@@ -681,13 +667,21 @@ impl<'a> State<'a> {
             .map(|id| &self.annotations[id as usize])
             .filter(|a| a.alive)
             .map(|a| a.label);
-        let (bits, word) = (self.token_bits[pos as usize], self.words[pos as usize]);
+        let (bits, word) = (
+            self.tables.token_bits[pos as usize],
+            self.tables.words[pos as usize],
+        );
         sets.at(bits, word, labels)
     }
 
     /// Whether a live annotation of `label` lies `around` the span `[first, last)`.
     fn any_around(&self, label: Label, first: u32, last: u32, around: Around) -> bool {
-        let reach = self.reach.get(label.0 as usize).copied().unwrap_or(0);
+        let reach = self
+            .tables
+            .reach
+            .get(label.0 as usize)
+            .copied()
+            .unwrap_or(0);
         if reach == 0 || first >= last {
             return false;
         }
@@ -700,7 +694,7 @@ impl<'a> State<'a> {
         // over without walking its annotations.
         let bit = label_bit(label);
         (from..=to)
-            .filter(|&pos| self.token_bits[pos as usize] & bit != 0)
+            .filter(|&pos| self.tables.token_bits[pos as usize] & bit != 0)
             .any(|pos| {
                 self.starting_at(pos).any(|id| {
                     let a = &self.annotations[id as usize];
@@ -720,17 +714,17 @@ impl<'a> State<'a> {
     fn may_lead(&self, lead: &Lead, pos: u32, ends: &mut LeadEnds) -> bool {
         match lead {
             Lead::LineStart => self.at_line_start(pos),
-            Lead::Token(next) => self.token_bits[pos as usize + 1] & next != 0,
+            Lead::Token(next) => self.tables.token_bits[pos as usize + 1] & next != 0,
             Lead::Label {
                 label,
                 filters,
                 next,
             } => {
-                let line_end = self.line_ends[pos as usize];
+                let line_end = self.tables.line_ends[pos as usize];
                 if (ends.pos, ends.label) != (pos, *label) {
                     let (mut bits, mut only, mut count) = (0, NONE, 0);
                     for (id, end) in self.on_line(*label, pos, line_end) {
-                        bits |= self.token_bits[end as usize];
+                        bits |= self.tables.token_bits[end as usize];
                         (only, count) = (id, count + 1);
                     }
                     *ends = LeadEnds {
@@ -746,9 +740,9 @@ impl<'a> State<'a> {
                 }
                 let passes = |id| filters.iter().all(|f| self.filter(id, f));
                 match ends.only {
-                    NONE => self
-                        .on_line(*label, pos, line_end)
-                        .any(|(id, end)| self.token_bits[end as usize] & next != 0 && passes(id)),
+                    NONE => self.on_line(*label, pos, line_end).any(|(id, end)| {
+                        self.tables.token_bits[end as usize] & next != 0 && passes(id)
+                    }),
                     // Its end's bits are `ends.bits`, which have one of `next`.
                     only => passes(only),
                 }

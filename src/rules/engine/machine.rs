@@ -20,7 +20,7 @@ impl State<'_> {
         machine: &'m mut Machine,
     ) -> Option<(u32, &'m [Capture])> {
         machine.prepare(program);
-        let line_end = self.line_ends[start as usize];
+        let line_end = self.tables.line_ends[start as usize];
         let end = self.exec(&program.insts, 0, start, line_end, machine, true)?;
         Some((end, &machine.best))
     }
@@ -41,10 +41,10 @@ impl State<'_> {
         let mut end = None;
         'run: while machine.budget > 0 {
             machine.budget -= 1;
-            let bits = self.token_bits[pos as usize];
+            let bits = self.tables.token_bits[pos as usize];
             let moved = match &program[pc] {
                 Inst::Label(label, _) => {
-                    let from = self.first_at[pos as usize];
+                    let from = self.tables.first_at[pos as usize];
                     let last = (bits & label_bit(*label) != 0)
                         .then(|| self.take_label(program, pc, pos, from, line_end, machine))
                         .flatten();
@@ -56,13 +56,17 @@ impl State<'_> {
                 Inst::Literal(words) => {
                     let at = pos as usize;
                     let fits = pos + words.len() as u32 <= line_end
-                        && self.words.get(at..at + words.len()).is_some_and(|tokens| {
-                            // Element by element: a slice comparison calls memcmp, for a word or two.
-                            tokens
-                                .iter()
-                                .zip(words.iter())
-                                .all(|(token, word)| token == word)
-                        });
+                        && self
+                            .tables
+                            .words
+                            .get(at..at + words.len())
+                            .is_some_and(|tokens| {
+                                // Element by element: a slice comparison calls memcmp, for a word or two.
+                                tokens
+                                    .iter()
+                                    .zip(words.iter())
+                                    .all(|(token, word)| token == word)
+                            });
                     if fits {
                         pos += words.len() as u32;
                         pc += 1;
@@ -234,9 +238,9 @@ impl State<'_> {
                 && a.last <= line_end
                 && filters.iter().all(|f| self.filter(id, f))
             {
-                return Some(machine.take(pc, pos, id, &self.annotations, &self.next));
+                return Some(machine.take(pc, pos, id, &self.annotations, &self.tables.next));
             }
-            id = self.next[id as usize];
+            id = self.tables.next[id as usize];
         }
         None
     }
