@@ -15,7 +15,7 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use vnner::io::output::{render, FolderSink, Format, Sink};
 use vnner::matcher::Scan;
-use vnner::rules::engine::State;
+use vnner::rules::engine::{Buffers, State};
 use vnner::text::Normalized;
 use vnner::{Annotations, Pipeline, Workspace};
 
@@ -40,7 +40,14 @@ fn stages(c: &mut Criterion) {
     let docs: Vec<Normalized> = texts.iter().map(|t| Normalized::new(t)).collect();
     let scans: Vec<Scan> = docs.iter().map(|d| pipeline.matcher().find(d)).collect();
     let run_rules = |i: usize| {
-        let mut state = State::new(&texts[i], &docs[i], &pipeline, &scans[i], false);
+        let mut state = State::new(
+            Buffers::default(),
+            &texts[i],
+            &docs[i],
+            &pipeline,
+            &scans[i],
+            false,
+        );
         state.run();
         state
     };

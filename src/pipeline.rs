@@ -228,7 +228,7 @@ impl Pipeline {
         let Workspace { doc, scan, rules } = workspace;
         doc.renew(text);
         self.matcher.find_into(doc, scan);
-        let mut state = State::reusing(std::mem::take(rules), text, doc, self, scan, false);
+        let mut state = State::new(std::mem::take(rules), text, doc, self, scan, false);
         state.run();
         let annotations = self.assemble(text, &state);
         let buffers = state.into_buffers();
@@ -245,7 +245,7 @@ impl Pipeline {
         let doc = Normalized::new(text);
         let scan = self.matcher.find(&doc);
         let (annotations, losses, result) = {
-            let mut state = State::new(text, &doc, self, &scan, true);
+            let mut state = State::new(engine::Buffers::default(), text, &doc, self, &scan, true);
             state.run();
             let result = self.assemble(text, &state);
             (state.annotations, state.losses.unwrap_or_default(), result)

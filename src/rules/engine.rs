@@ -107,7 +107,7 @@ struct Tables {
     scratch: Scratch,
 }
 
-/// The memory of a finished [`State`], handed to the next document's ([`State::reusing`]) so
+/// The memory of a finished [`State`], handed to the next document's ([`State::new`]) so
 /// that a worker allocates only when a document needs more than all before it.
 #[derive(Default)]
 pub struct Buffers {
@@ -255,19 +255,10 @@ fn furthest_end(spans: &[(u32, u32)], pos: u32) -> u32 {
 }
 
 impl<'a> State<'a> {
+    /// The state of document `doc` before the rules run: its tokens' tables and the
+    /// annotations of the gazetteer hits of `scan`. It is built in the memory of a finished
+    /// state's `buffers` (whose contents are dropped), or of `Buffers::default()`.
     pub fn new(
-        original: &'a str,
-        doc: &'a Normalized,
-        pipeline: &'a Pipeline,
-        scan: &Scan,
-        trace: bool,
-    ) -> State<'a> {
-        State::reusing(Buffers::default(), original, doc, pipeline, scan, trace)
-    }
-
-    /// [`State::new`] in the memory of a finished state's [`Buffers`], whose contents are
-    /// dropped.
-    pub fn reusing(
         buffers: Buffers,
         original: &'a str,
         doc: &'a Normalized,
@@ -371,7 +362,7 @@ impl<'a> State<'a> {
         state
     }
 
-    /// The memory of this state, for the next document's (see [`State::reusing`]).
+    /// The memory of this state, for the next document's (see [`State::new`]).
     pub fn into_buffers(self) -> Buffers {
         Buffers {
             annotations: self.annotations,
@@ -735,10 +726,10 @@ impl<'a> State<'a> {
                     };
                 }
                 // The filters are tested only when the bits leave a chance: they cost more.
+                let passes = |id| filters.iter().all(|f| self.filter(id, f));
                 if ends.bits & next == 0 || filters.is_empty() {
                     return ends.bits & next != 0;
                 }
-                let passes = |id| filters.iter().all(|f| self.filter(id, f));
                 match ends.only {
                     NONE => self.on_line(*label, pos, line_end).any(|(id, end)| {
                         self.tables.token_bits[end as usize] & next != 0 && passes(id)
@@ -990,7 +981,7 @@ mod tests {
     fn leads_rule_out_only_what_cannot_match(pipeline: &Pipeline, text: &str) -> usize {
         let doc = Normalized::new(text);
         let scan = pipeline.matcher().find(&doc);
-        let mut state = State::new(text, &doc, pipeline, &scan, false);
+        let mut state = State::new(Buffers::default(), text, &doc, pipeline, &scan, false);
         let mut machine = machine::Machine::default();
         let mut ruled_out = 0;
         for step in &pipeline.rules().steps {

@@ -26,7 +26,7 @@ impl EntryFacts {
         let words = tests.len().div_ceil(64);
         let mut names: Vec<(String, Vec<u16>)> = Vec::new();
         for (index, test) in tests.iter().enumerate() {
-            let name = reads(test).0;
+            let name = test.reads().0;
             let index = index as u16;
             match names.iter_mut().find(|(n, _)| n == name) {
                 Some((_, tests)) => tests.push(index),
@@ -71,7 +71,8 @@ impl EntryFacts {
             for &test in reading {
                 let test = test as usize;
                 if window.contains(&test)
-                    && reads(&tests[test])
+                    && tests[test]
+                        .reads()
                         .1
                         .is_none_or(|wanted| wanted == &**value)
                 {
@@ -82,23 +83,9 @@ impl EntryFacts {
         tests[window.clone()]
             .iter()
             .enumerate()
-            .filter(|&(bit, test)| (found & (1 << bit) != 0) == holds_if_found(test))
+            .filter(|&(bit, test)| (found & (1 << bit) != 0) == test.holds_if_found())
             .fold(0, |bits, (bit, _)| bits | 1 << bit)
     }
-}
-
-/// The attribute name a test reads, and the value it compares with, if it compares one.
-fn reads(test: &AttrTest) -> (&str, Option<&str>) {
-    match test {
-        AttrTest::Equals(name, value) | AttrTest::NotEquals(name, value) => (name, Some(value)),
-        AttrTest::Has(name) | AttrTest::Lacks(name) => (name, None),
-    }
-}
-
-/// Whether a test holds when some entry has its attribute (with its value, for those that
-/// compare one), rather than when none has.
-fn holds_if_found(test: &AttrTest) -> bool {
-    matches!(test, AttrTest::Equals(..) | AttrTest::Has(_))
 }
 
 #[cfg(test)]

@@ -69,12 +69,23 @@ pub enum AttrTest {
 impl AttrTest {
     /// The test over an annotation's `(key, value)` attributes.
     pub fn holds<'v>(&self, mut attrs: impl Iterator<Item = (&'v str, &'v str)>) -> bool {
+        let (name, value) = self.reads();
+        let found = attrs.any(|(k, v)| k == name && value.is_none_or(|wanted| wanted == v));
+        found == self.holds_if_found()
+    }
+
+    /// The attribute name the test reads, and the value it compares with, if it compares one.
+    pub fn reads(&self) -> (&str, Option<&str>) {
         match self {
-            AttrTest::Equals(k, v) => attrs.any(|(a, b)| a == k && b == v),
-            AttrTest::NotEquals(k, v) => !attrs.any(|(a, b)| a == k && b == v),
-            AttrTest::Has(k) => attrs.any(|(a, _)| a == k),
-            AttrTest::Lacks(k) => !attrs.any(|(a, _)| a == k),
+            AttrTest::Equals(name, value) | AttrTest::NotEquals(name, value) => (name, Some(value)),
+            AttrTest::Has(name) | AttrTest::Lacks(name) => (name, None),
         }
+    }
+
+    /// Whether the test holds when some attribute is the one it reads (with its value, for a
+    /// test that compares one), rather than when none is.
+    pub fn holds_if_found(&self) -> bool {
+        matches!(self, AttrTest::Equals(..) | AttrTest::Has(_))
     }
 }
 
