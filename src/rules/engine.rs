@@ -751,7 +751,22 @@ impl<'a> State<'a> {
                 .is_some_and(|t| t.line_start)
     }
 
+    /// Whether annotation `id` passes `filter`.
+    // Inlined for the usual case, a gazetteer annotation's attribute test (a few loads): as one
+    // function with the others, every call paid for the registers those need.
+    #[inline]
     fn filter(&self, id: u32, filter: &CompiledFilter) -> bool {
+        match (filter, self.annotations[id as usize].source) {
+            (CompiledFilter::Attr(test), Source::Gazetteer { key, kind }) => {
+                self.pipeline.facts().holds(self.pipeline, key, kind, *test)
+            }
+            _ => self.filter_other(id, filter),
+        }
+    }
+
+    /// [`State::filter`] for the filters other than a gazetteer annotation's attribute test.
+    #[inline(never)]
+    fn filter_other(&self, id: u32, filter: &CompiledFilter) -> bool {
         let a = &self.annotations[id as usize];
         // Sliced only for the filters that read the tokens: most test attributes.
         let tokens = || &self.doc.tokens[a.first as usize..a.last as usize];
@@ -764,13 +779,9 @@ impl<'a> State<'a> {
                 .iter()
                 .filter(|t| t.kind == TokenKind::Word)
                 .all(|t| t.capitalised),
-            CompiledFilter::Attr(test) => match a.source {
-                Source::Gazetteer { key, kind } => {
-                    self.pipeline.facts().holds(self.pipeline, key, kind, *test)
-                }
-                Source::Rule(_) => self.pipeline.rules().attr_tests[*test as usize]
-                    .holds(a.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            },
+            // A rule's annotation (`filter` answers for the gazetteer's): its own attributes.
+            CompiledFilter::Attr(test) => self.pipeline.rules().attr_tests[*test as usize]
+                .holds(a.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
             CompiledFilter::Seen(label) => {
                 let count = self.seen.get(&(*label, self.text(id))).copied();
                 // The annotation itself is not another sighting.
