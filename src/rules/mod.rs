@@ -692,6 +692,16 @@ mod tests {
     }
 
     #[test]
+    fn a_negation_of_labels_tests_each_label_with_its_filters() {
+        // `huyện` is a unit of level huyện, so not a start; `xã` is a unit of another level.
+        let rules = "r: !(title | unit[level=huyện]) w:(unit | Name) => LOC w";
+        assert_eq!(
+            run(rules, "huyện An xã Bình"),
+            rows(&[("LOC", "An"), ("LOC", "xã"), ("LOC", "Bình")])
+        );
+    }
+
+    #[test]
     fn a_value_from_a_capture_that_matched_nothing_is_left_out() {
         for rules in ["r: Name c:Num? => PER x=$c", "r: c:Num? Name => PER x=$c"] {
             assert_eq!(run(rules, "An"), rows(&[("PER", "An")]));

@@ -69,6 +69,19 @@ fn can_match_nothing(node: &Node) -> bool {
     FirstSet::of(std::slice::from_ref(node)).anything
 }
 
+/// The labels and their filters, if `node` is a label step or alternatives of label steps.
+fn label_options(node: &Node) -> Option<Vec<(Label, Box<[CompiledFilter]>)>> {
+    match node {
+        Node::Label(label, filters) => Some(vec![(*label, filters.clone().into())]),
+        Node::Alt(options, _) if !options.is_empty() => options
+            .iter()
+            .map(label_options)
+            .collect::<Option<Vec<_>>>()
+            .map(|options| options.concat()),
+        _ => None,
+    }
+}
+
 /// A register: two numbers that a counted repetition keeps while its pattern is walked.
 pub type Reg = u16;
 
@@ -137,6 +150,13 @@ pub enum Inst {
     Not {
         needs: u64,
         end: u32,
+    },
+    /// A negation of labels (`!person`, `!(title | body)`): fails if an annotation of one of
+    /// the labels, passing that label's filters, starts at the token and ends on the line, else
+    /// goes on. One look at the token's annotations, where [`Inst::Not`] walked each option.
+    NotLabels {
+        needs: u64,
+        options: Box<[(Label, Box<[CompiledFilter]>)]>,
     },
     /// A match ends here.
     Match,
@@ -219,6 +239,13 @@ impl Program {
                 });
             }
             Node::Not(inner, needs) => {
+                if let Some(options) = label_options(inner) {
+                    self.push(Inst::NotLabels {
+                        needs: *needs,
+                        options: options.into(),
+                    });
+                    return;
+                }
                 let not = self.push(Inst::Not {
                     needs: *needs,
                     end: 0,
@@ -345,6 +372,7 @@ mod tests {
                 Inst::CountNext { head, .. } => format!("next {head}"),
                 Inst::CaptureOpen { capture, .. } => format!("open {capture}"),
                 Inst::CaptureClose { capture, .. } => format!("close {capture}"),
+                Inst::NotLabels { options, .. } => format!("not {} labels", options.len()),
                 Inst::Token(_) => "token".into(),
                 Inst::Guard(_) => "guard".into(),
                 Inst::LineStart => "^".into(),
@@ -392,6 +420,28 @@ mod tests {
         assert_eq!(
             shape(&repeat(name(), 1, 3)),
             ["token", "split 5", "token", "split 5", "token", "match"]
+        );
+    }
+
+    #[test]
+    fn negations_of_labels_are_one_instruction() {
+        let label = |id, filters| Node::Label(Label(id), filters);
+        let labels = Node::Alt(
+            vec![
+                label(0, vec![]),
+                label(1, vec![CompiledFilter::MinTokens(2)]),
+            ],
+            0,
+        );
+        assert_eq!(
+            shape(&Node::Not(Box::new(labels), 0)),
+            ["not 2 labels", "match"]
+        );
+        // Anything else is walked by a nested run.
+        let mixed = Node::Alt(vec![label(0, vec![]), name()], 0);
+        assert_eq!(
+            shape(&Node::Not(Box::new(mixed), 0))[0],
+            "Not { needs: 0, end: 6 }"
         );
     }
 

@@ -4,8 +4,9 @@
 //! are found.
 
 use super::{Annotation, Capture, State, NONE};
-use crate::rules::label_bit;
+use crate::label::Label;
 use crate::rules::program::{Inst, Program, Reg};
+use crate::rules::{label_bit, CompiledFilter};
 
 /// Instructions one attempt (a rule at a start token) may run, so a pathological pattern cannot
 /// stall a document. The built-in rules run under 300 on news text.
@@ -161,6 +162,10 @@ impl State<'_> {
                     }
                     !matched
                 }
+                Inst::NotLabels { needs, options } => {
+                    let found = bits & needs != 0 && self.label_at(options, pos, line_end);
+                    !found && next_instruction(&mut pc)
+                }
                 Inst::Match => {
                     if !longest {
                         end = Some(pos);
@@ -214,6 +219,25 @@ impl State<'_> {
         machine.stack.truncate(base);
         machine.back_to(mark);
         end
+    }
+
+    /// Whether an annotation of one of the labels of `options`, passing that label's filters,
+    /// starts at `pos` and ends by `line_end`.
+    #[inline(never)]
+    fn label_at(
+        &self,
+        options: &[(Label, Box<[CompiledFilter]>)],
+        pos: u32,
+        line_end: u32,
+    ) -> bool {
+        self.starting_at(pos).any(|id| {
+            let a = &self.annotations[id as usize];
+            a.alive
+                && a.last <= line_end
+                && options.iter().any(|(label, filters)| {
+                    a.label == *label && filters.iter().all(|f| self.filter(id, f))
+                })
+        })
     }
 
     /// Takes, for the label step at `pc` and token `pos`, the first annotation from `id` on (in
