@@ -107,38 +107,11 @@ impl State<'_> {
                     }
                     true
                 }
-                Inst::CountStart(counter) => {
-                    machine.set(*counter, |r| r[0] = 0);
-                    pc += 1;
-                    true
-                }
-                Inst::CountLoop {
-                    counter,
-                    min,
-                    max,
-                    needs,
-                    exit,
-                } => {
-                    let count = machine.regs[*counter as usize][0];
-                    if count >= *min {
-                        machine.choice(*exit as usize, pos);
-                    }
-                    let again = count < *max && bits & needs != 0;
-                    if again {
-                        machine.set(*counter, |r| r[1] = pos);
-                        pc += 1;
-                    }
-                    again
-                }
-                Inst::CountNext { counter, head } => {
-                    // An iteration that consumed nothing would repeat forever.
-                    let moved = pos > machine.regs[*counter as usize][1];
-                    if moved {
-                        machine.set(*counter, |r| r[0] += 1);
-                        pc = *head as usize;
-                    }
-                    moved
-                }
+                // Counted repetitions are rare: out of line, they leave the registers to the
+                // usual steps.
+                counted @ (Inst::CountStart(_)
+                | Inst::CountLoop { .. }
+                | Inst::CountNext { .. }) => machine.count(counted, &mut pc, pos, bits),
                 Inst::CaptureOpen { capture, needs } => {
                     let open = bits & needs != 0;
                     if open {
@@ -378,6 +351,48 @@ impl Machine {
             annotation: Some(id),
         });
         last
+    }
+
+    /// A step of a counted repetition at token `pos` with `bits` (see [`Inst::CountStart`]);
+    /// whether it succeeds.
+    #[cold]
+    #[inline(never)]
+    fn count(&mut self, inst: &Inst, pc: &mut usize, pos: u32, bits: u64) -> bool {
+        match inst {
+            Inst::CountStart(counter) => {
+                self.set(*counter, |r| r[0] = 0);
+                *pc += 1;
+                true
+            }
+            Inst::CountLoop {
+                counter,
+                min,
+                max,
+                needs,
+                exit,
+            } => {
+                let count = self.regs[*counter as usize][0];
+                if count >= *min {
+                    self.choice(*exit as usize, pos);
+                }
+                let again = count < *max && bits & needs != 0;
+                if again {
+                    self.set(*counter, |r| r[1] = pos);
+                    *pc += 1;
+                }
+                again
+            }
+            Inst::CountNext { counter, head } => {
+                // An iteration that consumed nothing would repeat forever.
+                let moved = pos > self.regs[*counter as usize][1];
+                if moved {
+                    self.set(*counter, |r| r[0] += 1);
+                    *pc = *head as usize;
+                }
+                moved
+            }
+            _ => unreachable!("only a counted repetition's steps count"),
+        }
     }
 
     /// Opens capture number `capture` at `pos`.
