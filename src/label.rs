@@ -42,6 +42,11 @@ impl Labels {
         &self.names[label.0 as usize]
     }
 
+    /// How many labels there are: every label's id is below it.
+    pub fn count(&self) -> usize {
+        self.names.len()
+    }
+
     /// Whether `label` is one of the output mention types.
     pub fn is_mention(&self, label: Label) -> bool {
         self.mention[label.0 as usize]

@@ -14,8 +14,8 @@ use rustc_hash::FxHashMap;
 use super::parse::Class;
 use super::starts::{Lead, RuleSets, StartMaps};
 use super::{
-    at_grown, class_bit, label_bit, word_bit, CompiledAction, CompiledFilter, CompiledValue, Phase,
-    Step, NO_WORD,
+    class_bit, label_bit, word_bit, CompiledAction, CompiledFilter, CompiledValue, Phase, Step,
+    NO_WORD,
 };
 use crate::label::Label;
 use crate::matcher::Scan;
@@ -290,29 +290,41 @@ impl<'a> State<'a> {
         words.extend(scan.codes.iter().map(|&c| pipeline.rule_word(c)));
         let phase_starts = &pipeline.rules().phase_starts;
         starts.renew(tokens, phase_starts);
-        let bits = doc
-            .tokens
-            .iter()
-            .zip(words.iter())
-            .enumerate()
-            .map(|(pos, (token, &word))| {
-                let classes = token_classes(token);
-                let (bits, phases) = match word {
-                    // Most tokens are none of the rules' words: nothing to look up by word.
-                    NO_WORD => (classes, phase_starts.of_classes(classes)),
-                    word => (
-                        classes | word_bit(word),
-                        phase_starts.of_token(classes, word),
-                    ),
-                };
-                starts.mark(pos, phases);
-                bits
-            });
+        // A token's classes, and so the phases that can start at it for them, depend only on its
+        // shape: a block's tokens of one shape are marked for their phases together, one store
+        // per phase and shape rather than per token.
+        let phases_by_shape: [u64; SHAPES] =
+            std::array::from_fn(|shape| phase_starts.of_classes(CLASSES_BY_SHAPE[shape]));
+        token_bits.clear();
+        token_bits.reserve(tokens + 1);
+        for (block, (block_tokens, block_words)) in
+            doc.tokens.chunks(64).zip(words.chunks(64)).enumerate()
+        {
+            let mut of_shape = [0u64; SHAPES];
+            // Extended from an exact-size iterator: no capacity test per token.
+            token_bits.extend(block_tokens.iter().zip(block_words).enumerate().map(
+                |(i, (token, &word))| {
+                    let shape = token_shape(token);
+                    of_shape[shape] |= 1 << i;
+                    match word {
+                        // Most tokens are none of the rules' words: nothing to look up by word.
+                        NO_WORD => CLASSES_BY_SHAPE[shape],
+                        word => {
+                            starts.mark(block * 64 + i, phase_starts.of_word(word));
+                            CLASSES_BY_SHAPE[shape] | word_bit(word)
+                        }
+                    }
+                },
+            ));
+            for (&marked, &phases) in of_shape.iter().zip(&phases_by_shape) {
+                if marked != 0 {
+                    starts.mark_block(block, phases, marked);
+                }
+            }
+        }
         // One more for the end of the document, where a pattern may look for a label: every bit
         // set, so a pattern that can match empty there is not ruled out by the bits it needs.
-        // Extended from an exact-size iterator: no capacity test per token.
-        token_bits.clear();
-        token_bits.extend(bits.chain([u64::MAX]));
+        token_bits.push(u64::MAX);
         let hits = &scan.hits;
         // The last document's lists are NONE but where its annotations start: setting those back
         // writes less than filling the lists. They are not shortened (see `Buffers`).
@@ -329,8 +341,12 @@ impl<'a> State<'a> {
             list.clear();
             list.reserve(hits.len() * 2);
         }
+        // One entry per label, so that adding an annotation need not grow them.
+        let labels = pipeline.labels().count();
         reach.clear();
+        reach.resize(labels, 0);
         last_of_label.clear();
+        last_of_label.resize(labels, NONE);
         holds.clear();
         owner.resize(owner.len().max(tokens), u32::MAX);
         fill_line_ends(doc, line_ends);
@@ -390,13 +406,10 @@ impl<'a> State<'a> {
             .phase_starts
             .of_label(annotation.label);
         self.tables.starts.mark(pos, phases);
-        let reach = at_grown(&mut self.tables.reach, annotation.label.0 as usize, 0);
+        let label = annotation.label.0 as usize;
+        let reach = &mut self.tables.reach[label];
         *reach = (*reach).max(annotation.last - annotation.first);
-        let last_of_label = at_grown(
-            &mut self.tables.last_of_label,
-            annotation.label.0 as usize,
-            NONE,
-        );
+        let last_of_label = &mut self.tables.last_of_label[label];
         self.tables.previous_of_label.push(*last_of_label);
         *last_of_label = id;
         self.annotations.push(annotation);
@@ -933,25 +946,27 @@ fn fill_line_ends(doc: &Normalized, ends: &mut Vec<u32>) {
     ends.resize(doc.tokens.len(), doc.tokens.len() as u32);
 }
 
-/// The bits ([`class_bit`]) of the classes token `t` belongs to: they depend only on its kind,
-/// its case and whether it has two letters, so they are looked up by those.
-fn token_classes(t: &crate::text::Token) -> u64 {
+/// The shape of token `t`, which decides the classes it belongs to ([`CLASSES_BY_SHAPE`]): its
+/// kind, its case and whether it has two letters.
+fn token_shape(t: &crate::text::Token) -> usize {
     let kind = match t.kind {
         TokenKind::Word => 0,
         TokenKind::Number => 1,
         TokenKind::Punct => 2,
     };
-    let shape = kind << 3
+    kind << 3
         | usize::from(t.capitalised) << 2
         | usize::from(t.all_upper) << 1
-        | usize::from(t.letters >= 2);
-    CLASSES_BY_SHAPE[shape]
+        | usize::from(t.letters >= 2)
 }
 
-/// [`token_classes`] for each shape: kind (word, number, punctuation) × capitalised × all in
-/// capitals × two letters or more.
-const CLASSES_BY_SHAPE: [u64; 24] = {
-    let mut table = [0; 24];
+/// The number of token shapes ([`token_shape`]).
+const SHAPES: usize = 24;
+
+/// The bits ([`class_bit`]) of the classes a token of each shape ([`token_shape`]) belongs to:
+/// kind (word, number, punctuation) × capitalised × all in capitals × two letters or more.
+const CLASSES_BY_SHAPE: [u64; SHAPES] = {
+    let mut table = [0; SHAPES];
     let mut shape = 0;
     while shape < table.len() {
         let (kind, capitalised, all_upper, letters) =

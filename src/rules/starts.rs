@@ -235,10 +235,10 @@ impl PhaseStarts {
         starts
     }
 
-    /// The phases that can start at a token of these class bits that is rule word `word` (or
-    /// none: an id past the words).
-    pub fn of_token(&self, classes: u64, word: u32) -> u64 {
-        self.of_classes(classes) | self.by_word.get(word as usize).copied().unwrap_or(0)
+    /// The phases that can start at a token that is rule word `word`, besides those its classes
+    /// give ([`PhaseStarts::of_classes`]).
+    pub fn of_word(&self, word: u32) -> u64 {
+        self.by_word.get(word as usize).copied().unwrap_or(0)
     }
 
     /// The phases that can start at a token of these class bits that is none of the rules'
@@ -300,6 +300,17 @@ impl StartMaps {
             let slot = phases.trailing_zeros() as usize;
             phases &= phases - 1;
             self.maps[slot * self.words + word] |= bit;
+        }
+    }
+
+    /// Marks the tokens of block `block` (tokens `64 * block` on) whose bits are set in `tokens`
+    /// as starts of the phases in `phases` (a set of slots).
+    #[inline]
+    pub fn mark_block(&mut self, block: usize, mut phases: u64, tokens: u64) {
+        while phases != 0 {
+            let slot = phases.trailing_zeros() as usize;
+            phases &= phases - 1;
+            self.maps[slot * self.words + block] |= tokens;
         }
     }
 
