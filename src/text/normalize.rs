@@ -841,9 +841,10 @@ impl Builder {
             };
             // Past the first piece no word is open: a run that leaves its word open ends the
             // stretch. Short texts (names, keys) have too few pieces left to pay for the plain
-            // pieces' start and end.
+            // pieces' start and end, and text recorded without its tokens (match keys, display
+            // forms) has nothing for them to do.
             debug_assert!(!self.word_open);
-            next = if rest.len() - end > PLAIN_PIECES_MIN_LEN {
+            next = if self.tokens && rest.len() - end > PLAIN_PIECES_MIN_LEN {
                 self.push_plain_pieces(rest, end, self.out.text.len() + end - copied)
             } else {
                 Next::at(rest, end, true)
@@ -853,8 +854,8 @@ impl Builder {
         end
     }
 
-    /// Pushes the pieces of the stretch `rest` from byte `first` on, where no word is open, as
-    /// long as each needs nothing but its token: punctuation marks, and runs that are words of
+    /// Pushes the pieces of the stretch `rest` from byte `first` on, where no word is open and
+    /// tokens are recorded, as long as each needs nothing but its token: punctuation marks, and runs that are words of
     /// their own (ended by what follows them, neither lower-cased nor retoned). Returns what it
     /// stopped at, for [`Builder::push_stretch`] to take. Byte `first` of `rest` goes to byte
     /// `text_at` of the text, and the pieces after it as far on.
@@ -863,9 +864,9 @@ impl Builder {
     #[inline(never)]
     fn push_plain_pieces(&mut self, rest: &str, first: usize, text_at: usize) -> Next {
         // Past the stretch's start, so every space is kept (see `keeps_leading_space`) and the
-        // first piece took the line start, if tokens are recorded.
+        // first piece took the line start. Only called when tokens are recorded.
         debug_assert!(first > 0 && !self.word_open);
-        debug_assert!(!(self.tokens && self.line_start));
+        debug_assert!(self.tokens && !self.line_start);
         let mut end = first;
         loop {
             let Next { from, run, .. } = Next::at(rest, end, true);
@@ -885,7 +886,7 @@ impl Builder {
                 let word_end = start + run.len as u32;
                 let (letters, upper) = (run.letters, run.upper_letters);
                 let word = word_token(start, word_end, run.capitalised, letters, upper, false);
-                self.push_word_token(word);
+                self.out.tokens.push(word);
                 end = from + run.len;
             } else {
                 return Next { end, from, run };
