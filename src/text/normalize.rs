@@ -353,8 +353,10 @@ fn latin_letter(bytes: &[u8], at: usize) -> Option<(usize, bool)> {
             (TWO_BYTE_LETTERS.get(code_point), 2)
         }
         0xE1 => {
+            // Read with one bounds test: UTF-8 has both continuation bytes after this lead.
+            let [b1, b2] = <[u8; 2]>::try_from(bytes.get(at + 1..at + 3)?).ok()?;
             // Second bytes other than 0xBA–0xBB make indices past the table's end.
-            let index = (usize::from(byte(1).wrapping_sub(0xBA)) << 6) | low_bits(byte(2), 6);
+            let index = (usize::from(b1.wrapping_sub(0xBA)) << 6) | low_bits(b2, 6);
             (THREE_BYTE_LETTERS.get(index), 3)
         }
         _ => return None,
