@@ -99,15 +99,15 @@ impl Forks {
         self.slots.resize(start + size, (0, ROOT));
         let table = (start + size / 2) as u32;
         for &(label, target) in transitions {
-            let at = self.slot(table, label);
+            let (at, _) = self.slot(table, label);
             self.slots[at] = (label, target);
         }
         table
     }
 
-    /// The slot of `label` in `table`: its own, or the empty one where it would go.
+    /// The slot of `label` in `table` and its target: its own, or the empty one where it would go.
     #[inline]
-    fn slot(&self, table: u32, label: u32) -> usize {
+    fn slot(&self, table: u32, label: u32) -> (usize, StateId) {
         let mask = (table & table.wrapping_neg()) * 2 - 1;
         let start = table & !mask;
         // The high bits of the product are the ones every bit of the label reaches.
@@ -125,7 +125,7 @@ impl Forks {
     /// The target of the transition labelled `label` in `table`, or [`ROOT`].
     #[inline]
     fn get(&self, table: u32, label: u32) -> StateId {
-        self.slots[self.slot(table, label)].1
+        self.slot(table, label).1
     }
 }
 
@@ -239,7 +239,7 @@ impl Automaton {
     /// The state after `state` reads `symbol`.
     #[inline]
     pub fn next(&self, state: StateId, symbol: Symbol) -> StateId {
-        self.step(state, symbol, self.entry(symbol.code))
+        self.step(state, self.entry(symbol.code), || symbol)
     }
 
     /// How the automaton enters on `code`, as [`step`](Self::step) reads it: 0 for a code in no
@@ -253,16 +253,18 @@ impl Automaton {
         }
     }
 
-    /// [`next`](Self::next), given the [`entry`](Self::entry) of the symbol's code.
+    /// [`next`](Self::next), given the [`entry`](Self::entry) of the symbol's code, and the
+    /// symbol to work out if needed: only a partial match reads the gap (a key starts after
+    /// anything), so a scan tells it for about half of the tokens.
     #[inline]
-    pub fn step(&self, state: StateId, symbol: Symbol, entry: Entry) -> StateId {
+    pub fn step(&self, state: StateId, entry: Entry, symbol: impl FnOnce() -> Symbol) -> StateId {
         // Most tokens are read at the root or are in no pattern: those take no lookup here, and
         // only a partial match walks the transitions and failure links.
         match entry {
             // Every match ends.
             0 => ROOT,
             entry if state == ROOT => entry - 1,
-            entry => self.follow(state, symbol, entry - 1),
+            entry => self.follow(state, symbol(), entry - 1),
         }
     }
 
@@ -292,21 +294,21 @@ impl Automaton {
         self.ends[state as usize] < self.ends[state as usize + 1]
     }
 
-    /// The patterns that end on reaching `state`, longest first, as `(tokens, pattern)`.
+    /// Calls `found` with each pattern that ends on reaching `state`, longest first, as
+    /// `(tokens, pattern)`. A loop of its own rather than an iterator, whose state the scan
+    /// would keep across every token, most of which end no pattern.
     #[inline]
-    pub fn matches(&self, state: StateId) -> impl Iterator<Item = (u32, u32)> + '_ {
+    pub fn each_match(&self, state: StateId, mut found: impl FnMut(u32, u32)) {
         // No pattern ends at the root, so its entry (and the chain) is NONE.
-        let reported = |s: StateId| Some(self.nodes[s as usize].report).filter(|&r| r != NONE);
-        std::iter::successors(reported(state), move |&s| {
-            reported(self.nodes[s as usize].fail)
-        })
-        .flat_map(|s| {
-            let (from, to) = (self.ends[s as usize], self.ends[s as usize + 1]);
-            let depth = self.depth[s as usize];
-            self.patterns[from as usize..to as usize]
-                .iter()
-                .map(move |&pattern| (depth, pattern))
-        })
+        let mut reported = self.nodes[state as usize].report;
+        while reported != NONE {
+            let s = reported as usize;
+            let depth = self.depth[s];
+            for &pattern in &self.patterns[self.ends[s] as usize..self.ends[s + 1] as usize] {
+                found(depth, pattern);
+            }
+            reported = self.nodes[self.nodes[s].fail as usize].report;
+        }
     }
 
     /// The state a scan starts in.
@@ -381,11 +383,7 @@ mod tests {
         for (at, &symbol) in text.iter().enumerate() {
             state = automaton.next(state, symbol);
             let last = at as u32 + 1;
-            found.extend(
-                automaton
-                    .matches(state)
-                    .map(|(len, p)| (last - len, last, p)),
-            );
+            automaton.each_match(state, |len, p| found.push((last - len, last, p)));
         }
         found
     }

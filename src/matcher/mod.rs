@@ -135,7 +135,7 @@ impl Matcher {
         let automaton = Automaton::new(keys.iter().flat_map(|chunk| {
             chunk
                 .texts()
-                .map(|tokens| codes.symbols(&chunk.text, tokens).map(|(symbol, _)| symbol))
+                .map(|tokens| codes.symbols(&chunk.text, tokens))
         }));
         codes.enter(|code| automaton.entry(code));
         let (slots, slot_starts) = kind_slots(gazetteer, &groups);
@@ -201,20 +201,28 @@ impl Matcher {
         // Pushed to as a local: through the reference, every push would read the vector again.
         let mut codes = std::mem::take(codes_out);
         codes.clear();
-        // Written in place: a push would test the capacity at every token.
-        codes.resize(doc.tokens.len(), 0);
+        // Pushed to after reserving: the capacity test is a branch always taken the same way,
+        // cheaper than zeroing the vector first to write it in place.
+        codes.reserve(doc.tokens.len());
+        let text = doc.text.as_bytes();
         let mut state = self.automaton.start();
-        let symbols = self.codes.symbols(&doc.text, &doc.tokens);
-        for ((last, (symbol, entry)), code) in (1..).zip(symbols).zip(&mut codes) {
-            *code = symbol.code;
-            state = self.automaton.step(state, symbol, entry);
-            for (len, key) in self.automaton.matches(state) {
+        let mut previous_end = first_start(&doc.tokens);
+        for (last, token) in (1..).zip(&doc.tokens) {
+            let [code, entry] = self.codes.lookup(text, token.range());
+            codes.push(code);
+            let symbol = move || Symbol {
+                gap: gap(text, previous_end, token),
+                code,
+            };
+            state = self.automaton.step(state, entry, symbol);
+            previous_end = token.end as usize;
+            self.automaton.each_match(state, |len, key| {
                 found(Hit {
                     first: last - len,
                     last,
                     key,
-                });
-            }
+                })
+            });
         }
         *codes_out = codes;
     }
@@ -270,6 +278,12 @@ fn gap(text: &[u8], previous_end: usize, token: &Token) -> u8 {
         },
         _ => OTHER_GAP,
     }
+}
+
+/// The end of the token before the first of `tokens`: nothing comes before it, so it is given
+/// its own start.
+fn first_start(tokens: &[Token]) -> usize {
+    tokens.first().map_or(0, |token| token.start as usize)
 }
 
 /// The numbering of tokens that keys and documents are read in by the automaton.
@@ -350,26 +364,23 @@ impl Codes {
             .unwrap_or_default()
     }
 
-    /// The `tokens` of `text` (a key or a document) as the automaton reads them: each one's gap
-    /// and code, and the automaton's [`Entry`] on the code.
-    #[inline(always)]
+    /// The `tokens` of a key's `text` as the automaton reads them: each one's gap and code.
     fn symbols<'t>(
         &'t self,
         text: &'t str,
         tokens: &'t [Token],
-    ) -> impl Iterator<Item = (Symbol, Entry)> + 't {
+    ) -> impl Iterator<Item = Symbol> + 't {
         let bytes = text.as_bytes();
-        // Nothing comes before the first token: it is given its own start as the end before it.
-        let first_start = tokens.first().map_or(0, |token| token.start as usize);
-        tokens.iter().scan(first_start, move |previous_end, token| {
-            let [code, entry] = self.lookup(bytes, token.range());
-            let symbol = Symbol {
-                gap: gap(bytes, *previous_end, token),
-                code,
-            };
-            *previous_end = token.end as usize;
-            Some((symbol, entry))
-        })
+        tokens
+            .iter()
+            .scan(first_start(tokens), move |previous_end, token| {
+                let symbol = Symbol {
+                    gap: gap(bytes, *previous_end, token),
+                    code: self.code(bytes, token.range()),
+                };
+                *previous_end = token.end as usize;
+                Some(symbol)
+            })
     }
 }
 

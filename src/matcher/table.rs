@@ -31,15 +31,15 @@ impl Table {
             shift: 64 - size.trailing_zeros(),
         };
         for (key, value) in entries {
-            let at = table.slot(key);
+            let (at, _) = table.slot(key);
             table.slots[at] = (key, value);
         }
         table
     }
 
-    /// The slot of `key`: its own, or the empty one where it would go.
+    /// The slot of `key` and its value: its own, or the empty one where it would go.
     #[inline]
-    fn slot(&self, key: u64) -> usize {
+    fn slot(&self, key: u64) -> (usize, Value) {
         // The high bits of the product are the ones every bit of the key reaches.
         let home = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
         probe(&self.slots, 0, self.slots.len() - 1, home, key, unused)
@@ -48,7 +48,7 @@ impl Table {
     /// The value of `key`, or zeros.
     #[inline]
     pub fn get(&self, key: u64) -> Value {
-        self.slots[self.slot(key)].1
+        self.slot(key).1
     }
 
     /// Every value, to change in place.
@@ -63,7 +63,7 @@ impl Table {
 /// The slot of `key` in the open-addressing table `slots[start..=start + mask]` (`mask + 1` slots,
 /// a power of two, `start` a multiple of it; a value that is `unused` marks an empty slot),
 /// probing on from slot `home` of the table: the key's own slot, or the empty one where it would
-/// go.
+/// go, and the value there (returned with it, as reading it again would test the index again).
 #[inline]
 pub(super) fn probe<K: Copy + PartialEq, V: Copy>(
     slots: &[(K, V)],
@@ -72,12 +72,12 @@ pub(super) fn probe<K: Copy + PartialEq, V: Copy>(
     mut home: usize,
     key: K,
     unused: impl Fn(V) -> bool,
-) -> usize {
+) -> (usize, V) {
     loop {
         let slot = start | home;
         match slots[slot] {
-            (_, value) if unused(value) => return slot,
-            (k, _) if k == key => return slot,
+            (_, value) if unused(value) => return (slot, value),
+            (k, value) if k == key => return (slot, value),
             _ => home = (home + 1) & mask,
         }
     }
