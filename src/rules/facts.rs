@@ -48,9 +48,28 @@ impl EntryFacts {
     pub fn holds(&self, pipeline: &Pipeline, key: u32, kind: u32, test: u16) -> bool {
         let word = test as usize / 64;
         let slot = pipeline.matcher().slot(key, kind);
-        let bits = self.bits[slot * self.words + word]
-            .get_or_init(|| self.answer(pipeline, key, kind, word));
+        let cell = &self.bits[slot * self.words + word];
+        // Read before `get_or_init`: its closure was built on every call, answered or not.
+        let bits = match cell.get() {
+            Some(&bits) => bits,
+            None => self.first_answer(cell, pipeline, key, kind, word),
+        };
         bits & (1 << (test % 64)) != 0
+    }
+
+    /// Works out and keeps the answers of `cell` (see [`EntryFacts::answer`]); out of line, as
+    /// a key is asked about once.
+    #[cold]
+    #[inline(never)]
+    fn first_answer(
+        &self,
+        cell: &OnceLock<u64>,
+        pipeline: &Pipeline,
+        key: u32,
+        kind: u32,
+        word: usize,
+    ) -> u64 {
+        *cell.get_or_init(|| self.answer(pipeline, key, kind, word))
     }
 
     /// The answers of tests `64 * word ..` for the entries of `key` under its `kind`-th kind.
