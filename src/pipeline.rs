@@ -309,7 +309,7 @@ impl Pipeline {
                 let first = state.annotations[id as usize].first as usize;
                 Query {
                     key: state.text(id).to_string(),
-                    level: state.attr(id, "level").map(str::to_string),
+                    level: state.attr(id, "level").map(Cow::into_owned),
                     era: now_era(doc, first),
                     pos: first,
                 }
@@ -363,13 +363,17 @@ impl Pipeline {
                 detail.clear();
                 let canonical = match row.place {
                     Some(place) => {
-                        match self.place_detail(&a.attrs, &resolutions[place], &mut detail) {
+                        match self.place_detail(
+                            state.attrs(row.id),
+                            &resolutions[place],
+                            &mut detail,
+                        ) {
                             Some(unit) => Cow::Borrowed(unit),
                             None => self.canonical(text, state, row.id, &mut expanded),
                         }
                     }
                     None => {
-                        for (k, v) in &a.attrs {
+                        for (k, v) in state.attrs(row.id) {
                             add_detail(&mut detail, k, v);
                         }
                         if a.label == self.role {
@@ -396,7 +400,12 @@ impl Pipeline {
             .iter()
             .map(|p| {
                 let role = &state.annotations[p.role as usize];
-                let attr = |k: &str| state.attr(p.role, k).unwrap_or("").to_string();
+                let attr = |k: &str| {
+                    state
+                        .attr(p.role, k)
+                        .map(Cow::into_owned)
+                        .unwrap_or_default()
+                };
                 let place = locs
                     .iter()
                     .enumerate()
@@ -432,7 +441,7 @@ impl Pipeline {
     /// the canonical form of the unit it names, if one (which stands for the text's own).
     fn place_detail<'p>(
         &'p self,
-        attrs: &[(String, String)],
+        attrs: &[(&str, Cow<str>)],
         resolution: &Resolution,
         detail: &mut String,
     ) -> Option<&'p str> {

@@ -9,6 +9,9 @@
 
 mod machine;
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 use rustc_hash::FxHashMap;
 
 use super::parse::Class;
@@ -39,8 +42,10 @@ pub struct Annotation {
     pub first: u32,
     pub last: u32,
     pub source: Source,
-    /// Attributes set by the rule that made it.
-    pub attrs: Vec<(String, String)>,
+    /// The attributes set by the rule that made it, a range of the state's list (see
+    /// [`State::attrs`]): kept there, an annotation owns nothing, so adding one allocates nothing
+    /// and a document's annotations are dropped at once.
+    pub attrs: Range<u32>,
     pub alive: bool,
 }
 
@@ -62,6 +67,9 @@ pub struct State<'a> {
     /// The gazetteers, rules and what the rules know of the entries.
     pipeline: &'a Pipeline,
     pub annotations: Vec<Annotation>,
+    /// The attributes of the rules' annotations, `(key, value)`: keys and literal values borrow
+    /// from the rules, values taken from the text from the document where it is in display form.
+    attr_list: Vec<(&'a str, Cow<'a, str>)>,
     /// How many live annotations of a label have a text, for the phase's `[seen=LABEL]` filters.
     seen: FxHashMap<(Label, &'a str), u32>,
     /// `(person annotation, role annotation)` pairs from `hold` actions.
@@ -355,6 +363,7 @@ impl<'a> State<'a> {
             doc,
             pipeline,
             annotations,
+            attr_list: Vec::new(),
             seen: FxHashMap::default(),
             holds,
             losses: trace.then(Vec::new),
@@ -370,7 +379,7 @@ impl<'a> State<'a> {
                         key: hit.key,
                         kind: index as u32,
                     },
-                    attrs: Vec::new(),
+                    attrs: 0..0,
                     alive: true,
                 });
             }
@@ -416,25 +425,32 @@ impl<'a> State<'a> {
         id
     }
 
+    /// The attributes annotation `id` was given by the rule that made it, `(key, value)`.
+    pub fn attrs(&self, id: u32) -> &[(&'a str, Cow<'a, str>)] {
+        let Range { start, end } = self.annotations[id as usize].attrs;
+        &self.attr_list[start as usize..end as usize]
+    }
+
     /// The value of attribute `key` of annotation `id`: its own, else its gazetteer entry's.
-    pub fn attr(&self, id: u32, key: &str) -> Option<&str> {
-        let a = &self.annotations[id as usize];
-        if let Some((_, v)) = a.attrs.iter().find(|(k, _)| k == key) {
-            return Some(v);
+    pub fn attr(&self, id: u32, key: &str) -> Option<Cow<'a, str>> {
+        if let Some((_, v)) = self.attrs(id).iter().find(|(k, _)| *k == key) {
+            return Some(v.clone());
         }
-        self.entries(id).find_map(|e| e.attr(key))
+        self.entries(id)
+            .find_map(|e| e.attr(key))
+            .map(Cow::Borrowed)
     }
 
     /// The gazetteer entries behind annotation `id` (none for rule annotations).
-    pub fn entries(&self, id: u32) -> impl Iterator<Item = &crate::gazetteer::Entry> {
-        let a = &self.annotations[id as usize];
-        let ids: &[u32] = match a.source {
+    pub fn entries(&self, id: u32) -> impl Iterator<Item = &'a crate::gazetteer::Entry> {
+        let pipeline: &'a Pipeline = self.pipeline;
+        let ids: &[u32] = match self.annotations[id as usize].source {
             Source::Gazetteer { key, kind } => {
-                &self.pipeline.matcher().groups[key as usize].kinds[kind as usize].1
+                &pipeline.matcher().groups[key as usize].kinds[kind as usize].1
             }
             Source::Rule(_) => &[],
         };
-        let entries = &self.pipeline.gazetteer().entries;
+        let entries = &pipeline.gazetteer().entries;
         ids.iter().map(|&i| &entries[i as usize])
     }
 
@@ -794,7 +810,7 @@ impl<'a> State<'a> {
                 .all(|t| t.capitalised),
             // A rule's annotation (`filter` answers for the gazetteer's): its own attributes.
             CompiledFilter::Attr(test) => self.pipeline.rules().attr_tests[*test as usize]
-                .holds(a.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+                .holds(self.attrs(id).iter().map(|(k, v)| (*k, &**v))),
             CompiledFilter::Seen(label) => {
                 let count = self.seen.get(&(*label, self.text(id))).copied();
                 // The annotation itself is not another sighting.
@@ -807,7 +823,8 @@ impl<'a> State<'a> {
     // than the call saves.
     #[inline(never)]
     fn act(&mut self, found: &Found, captures: &[Capture]) {
-        let rule = &self.pipeline.rules().rules[found.rule as usize];
+        let pipeline: &'a Pipeline = self.pipeline;
+        let rule = &pipeline.rules().rules[found.rule as usize];
         for action in &rule.actions {
             match action {
                 CompiledAction::Emit {
@@ -821,31 +838,26 @@ impl<'a> State<'a> {
                         .iter()
                         .filter(|x| Some(x.name) == *capture)
                         .map(|x| (x.first, x.last));
-                    let mut spans = whole
+                    let spans = whole
                         .into_iter()
                         .chain(captured)
-                        .filter(|(first, last)| first < last)
-                        .peekable();
-                    // Sized for every attribute: collected, a filtered list would grow by steps.
-                    let mut values = Vec::with_capacity(attrs.len());
-                    values.extend(
-                        attrs
-                            .iter()
-                            .filter_map(|(k, v)| self.value(v, captures).map(|v| (k.clone(), v))),
-                    );
-                    while let Some((first, last)) = spans.next() {
+                        .filter(|(first, last)| first < last);
+                    let from = self.attr_list.len() as u32;
+                    for (key, value) in attrs {
+                        if let Some(value) = self.value(value, captures) {
+                            self.attr_list.push((key, value));
+                        }
+                    }
+                    // Every annotation of the action has the same attributes: they share them.
+                    let attrs = from..self.attr_list.len() as u32;
+                    for (first, last) in spans {
                         if self.find(*label, first, last).is_none() {
-                            // Nearly always one span: it takes the values, others copy them.
-                            let attrs = match spans.peek() {
-                                Some(_) => values.clone(),
-                                None => std::mem::take(&mut values),
-                            };
                             self.add(Annotation {
                                 label: *label,
                                 first,
                                 last,
                                 source: Source::Rule(found.rule),
-                                attrs,
+                                attrs: attrs.clone(),
                                 alive: true,
                             });
                         }
@@ -884,9 +896,9 @@ impl<'a> State<'a> {
         })
     }
 
-    fn value(&self, value: &CompiledValue, captures: &[Capture]) -> Option<String> {
+    fn value(&self, value: &'a CompiledValue, captures: &[Capture]) -> Option<Cow<'a, str>> {
         match value {
-            CompiledValue::Literal(s) => Some(s.clone()),
+            CompiledValue::Literal(s) => Some(Cow::Borrowed(s)),
             CompiledValue::Capture(name, attr) => {
                 // A capture that matched nothing has no text to give.
                 let c = captures
@@ -896,13 +908,14 @@ impl<'a> State<'a> {
                 match attr {
                     None => {
                         let (start, end) = self.doc.token_span(c.first as usize, c.last as usize);
-                        Some(crate::text::display_form(self.doc.original_slice(
+                        let doc: &'a Normalized = self.doc;
+                        Some(crate::text::as_display_form(doc.original_slice(
                             self.original,
                             start,
                             end,
                         )))
                     }
-                    Some(key) => self.attr(c.annotation?, key).map(str::to_string),
+                    Some(key) => self.attr(c.annotation?, key),
                 }
             }
         }
