@@ -7,24 +7,23 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::text::match_key;
-
 /// A person-holds-role pair by annotation ids.
 #[derive(Debug, Clone)]
-pub struct Pair {
+pub struct Pair<'t> {
     pub person: u32,
     pub role: u32,
-    /// The role's text as roles are compared (its match key).
-    pub role_key: String,
+    /// The role's text as roles are compared (normalised).
+    pub role_key: &'t str,
 }
 
-/// Keeps the first of each pair whose person and role read the same after normalisation.
-pub fn distinct_pairs<'t>(holds: &[(u32, u32)], text: impl Fn(u32) -> &'t str) -> Vec<Pair> {
+/// Keeps the first of each pair whose person and role read the same after normalisation;
+/// `key` is an annotation's normalised text (the document's own, so nothing is made per pair).
+pub fn distinct_pairs<'t>(holds: &[(u32, u32)], key: impl Fn(u32) -> &'t str) -> Vec<Pair<'t>> {
     let mut seen = FxHashSet::default();
     let mut pairs = Vec::new();
     for &(person, role) in holds {
-        let role_key = match_key(text(role));
-        if seen.insert((match_key(text(person)), role_key.clone())) {
+        let role_key = key(role);
+        if seen.insert((key(person), role_key)) {
             pairs.push(Pair {
                 person,
                 role,
@@ -38,11 +37,11 @@ pub fn distinct_pairs<'t>(holds: &[(u32, u32)], text: impl Fn(u32) -> &'t str) -
 /// For each role annotation not held by anyone, the person who held the same role earlier.
 ///
 /// `roles` are `(annotation id, first token)` in document order, `held` the pairs with their
-/// role's first token; returns `(role id, person id)`.
+/// role's first token, `key` an annotation's normalised text; returns `(role id, person id)`.
 pub fn refer_nameless<'t>(
     roles: &[(u32, u32)],
     held: &[(&Pair, u32)],
-    text: impl Fn(u32) -> &'t str,
+    key: impl Fn(u32) -> &'t str,
 ) -> Vec<(u32, u32)> {
     let holding: FxHashSet<u32> = held.iter().map(|(pair, _)| pair.role).collect();
     let mut out = Vec::new();
@@ -50,14 +49,11 @@ pub fn refer_nameless<'t>(
         if holding.contains(&role) {
             continue;
         }
-        // The role's key is made only if someone held a role before it.
-        let mut earlier = held.iter().filter(|&&(_, at)| at < first).peekable();
-        if earlier.peek().is_none() {
-            continue;
-        }
-        let wanted = match_key(text(role));
+        let wanted = key(role);
         // The nearest earlier holder of a role that reads the same.
-        let holder = earlier
+        let holder = held
+            .iter()
+            .filter(|&&(_, at)| at < first)
             .filter(|(pair, _)| pair.role_key == wanted)
             .max_by_key(|&&(_, at)| at)
             .map(|(pair, _)| pair.person);
@@ -71,6 +67,7 @@ pub fn refer_nameless<'t>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::match_key;
 
     #[test]
     fn pairs_are_distinct_after_normalisation() {
@@ -80,19 +77,21 @@ mod tests {
             "Phạm Gia Túc",
             "Bí thư Tỉnh uỷ",
         ];
-        let pairs = distinct_pairs(&[(0, 1), (2, 3)], |i| texts[i as usize]);
+        let keys: Vec<String> = texts.iter().map(|t| match_key(t)).collect();
+        let pairs = distinct_pairs(&[(0, 1), (2, 3)], |i| &keys[i as usize]);
         assert_eq!(pairs.len(), 1);
     }
 
     #[test]
     fn a_nameless_role_refers_to_the_earlier_holder() {
         let texts = ["a", "Chủ tịch UBND huyện", "chủ tịch UBND Huyện", "b"];
+        let keys: Vec<String> = texts.iter().map(|t| match_key(t)).collect();
         let pair = Pair {
             person: 0,
             role: 1,
-            role_key: match_key(texts[1]),
+            role_key: &keys[1],
         };
-        let refs = refer_nameless(&[(1, 5), (2, 40)], &[(&pair, 5)], |i| texts[i as usize]);
+        let refs = refer_nameless(&[(1, 5), (2, 40)], &[(&pair, 5)], |i| &keys[i as usize]);
         assert_eq!(refs, vec![(2, 0)]);
     }
 }

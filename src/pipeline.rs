@@ -308,8 +308,8 @@ impl Pipeline {
             .map(|&id| {
                 let first = state.annotations[id as usize].first as usize;
                 Query {
-                    key: state.text(id).to_string(),
-                    level: state.attr(id, "level").map(Cow::into_owned),
+                    key: state.text(id),
+                    level: state.attr(id, "level"),
                     era: now_era(doc, first),
                     pos: first,
                 }
@@ -318,7 +318,9 @@ impl Pipeline {
         let resolutions = self.places.resolve(&queries);
 
         // Relations.
-        let pairs = link::distinct_pairs(&state.holds, original);
+        // Pairs and roles are compared by their normalised text, the document's own.
+        let key = |id: u32| state.text(id);
+        let pairs = link::distinct_pairs(&state.holds, key);
         let held: Vec<(&link::Pair, u32)> = pairs
             .iter()
             .map(|p| (p, state.annotations[p.role as usize].first))
@@ -329,7 +331,7 @@ impl Pipeline {
             .filter(|&id| state.annotations[id as usize].label == self.role)
             .map(|id| (id, state.annotations[id as usize].first))
             .collect();
-        let refers = link::refer_nameless(&roles, &held, original);
+        let refers = link::refer_nameless(&roles, &held, key);
 
         // Rows in the order written (by span, then type), of two alike the first added; the
         // rows are made for the survivors only. A place's resolution is its index in `locs`.
@@ -582,14 +584,14 @@ fn add_detail(detail: &mut String, key: &str, value: &str) {
 
 /// `2025` for a place the text says a unit is now part of (`nay là`, `nay thuộc`, `(nay …`),
 /// looking back from token `first` to the start of its clause.
-fn now_era(doc: &Normalized, first: usize) -> Option<String> {
+fn now_era(doc: &Normalized, first: usize) -> Option<&'static str> {
     for i in (first.saturating_sub(12)..first).rev() {
         match doc.token_text(i, i + 1) {
             "nay" => {
                 let next = doc.token_text(i + 1, i + 2);
                 if next == "là" || next == "thuộc" || (i > 0 && doc.token_text(i - 1, i) == "(")
                 {
-                    return Some("2025".into());
+                    return Some("2025");
                 }
             }
             "." | ";" | "(" | ")" | ":" | "\n" => return None,

@@ -6,6 +6,8 @@
 //! parent/child links), and only then by prominence. Where that still leaves several units, the
 //! mention says so with `candidates=` instead of guessing.
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap;
 
 use crate::gazetteer::{Cell, Entry, Gazetteer};
@@ -118,13 +120,13 @@ impl Rank {
 
 /// What a document says about one place mention.
 #[derive(Debug, Clone, Default)]
-pub struct Query {
+pub struct Query<'a> {
     /// The normalised name (`như thanh`).
-    pub key: String,
+    pub key: &'a str,
     /// The canonical unit word written before it, if any (`huyện`).
-    pub level: Option<String>,
+    pub level: Option<Cow<'a, str>>,
     /// The era the text places it in, if it says (`2025` after `nay là`, `nay thuộc`).
-    pub era: Option<String>,
+    pub era: Option<&'a str>,
     /// Token position in the document; places written close together support each other more.
     pub pos: usize,
 }
@@ -381,7 +383,7 @@ impl PlaceIndex {
     /// The units a query may name: those of its name, of the level of its unit word, and of the
     /// era the text gives, where any are.
     fn candidates(&self, q: &Query) -> Vec<usize> {
-        let all = self.lookup(&q.key);
+        let all = self.lookup(q.key);
         let mut fitting: Vec<usize> = all
             .iter()
             .copied()
@@ -390,9 +392,9 @@ impl PlaceIndex {
         if fitting.is_empty() && q.level.is_none() {
             fitting = all.to_vec();
         }
-        if let Some(era) = &q.era {
-            if fitting.iter().any(|&u| &self.units[u].era == era) {
-                fitting.retain(|&u| &self.units[u].era == era);
+        if let Some(era) = q.era {
+            if fitting.iter().any(|&u| self.units[u].era == era) {
+                fitting.retain(|&u| self.units[u].era == era);
             }
         }
         fitting
@@ -573,7 +575,7 @@ impl PlaceIndex {
                     .unit_names
                     .get(u)
                     .iter()
-                    .any(|&n| one_edit_apart(self.names.name(n as usize), &query.key));
+                    .any(|&n| one_edit_apart(self.names.name(n as usize), query.key));
             if close
                 && !distinct
                     .iter()
