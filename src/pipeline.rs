@@ -79,8 +79,10 @@ pub struct Pipeline {
     places: PlaceIndex,
     loc: Label,
     role: Label,
-    /// The kind of place-name entries, which canonical forms leave to place resolution.
-    place: Label,
+    /// Whether each label is that of a gazetteer kind with canonical forms, other than place
+    /// names (which canonical forms leave to place resolution): the labels worth a lookup when a
+    /// mention's tokens are expanded.
+    expanding: Vec<bool>,
     /// The label of each of [`MENTION_TYPES`] the rules make, with its index there (the order
     /// of a document's rows at one span).
     mention_labels: Vec<(Label, u8)>,
@@ -162,6 +164,12 @@ impl Pipeline {
         }
         let (loc, role) = (labels.intern("LOC"), labels.intern("ROLE"));
         let place = labels.intern("place");
+        let mut expanding = Vec::new();
+        for slot in (0..matcher.groups.len() as u32).flat_map(|key| matcher.kinds(key)) {
+            if slot.canonical_entry.is_some() && slot.label != place {
+                *at_grown(&mut expanding, usize::from(slot.label.0), false) = true;
+            }
+        }
         let mention_labels = (0..)
             .zip(MENTION_TYPES)
             .filter_map(|(rank, name)| Some((labels.get(name)?, rank)))
@@ -176,7 +184,7 @@ impl Pipeline {
             places,
             loc,
             role,
-            place,
+            expanding,
             mention_labels,
         })
     }
@@ -526,7 +534,8 @@ impl Pipeline {
                     let Source::Gazetteer { key, kind } = b.source else {
                         return None;
                     };
-                    if b.last > a.last || b.label == self.place {
+                    let expands = self.expanding.get(usize::from(b.label.0)) == Some(&true);
+                    if b.last > a.last || !expands {
                         return None;
                     }
                     let entry = self.matcher.kinds(key)[kind as usize].canonical_entry?;
