@@ -15,7 +15,7 @@ use std::ops::Range;
 use rustc_hash::FxHashMap;
 
 use super::parse::Class;
-use super::starts::{Lead, RuleSets, StartMaps};
+use super::starts::{Lead, PhaseStarts, RuleSets, StartMaps};
 use super::{
     class_bit, label_bit, word_bit, CompiledAction, CompiledFilter, CompiledValue, Phase, Step,
     NO_WORD,
@@ -93,6 +93,8 @@ struct Tables {
     /// The most tokens an annotation of each label (by id) spans, so the annotations around a
     /// span are found by looking back that far instead of over the whole document.
     reach: Vec<u32>,
+    /// What an annotation of each label (by id) marks at its first token.
+    label_marks: Vec<LabelMarks>,
     /// The last annotation added with each label (by id), or [`NONE`]; `previous_of_label` chains
     /// each annotation to the one added before it with its label, so a label's annotations are
     /// found without passing over the others.
@@ -182,6 +184,26 @@ impl LeadEnds {
         bits: 0,
         only: NONE,
     };
+}
+
+/// What an annotation of a label marks at its first token, worked out once per label rather
+/// than for every gazetteer hit.
+#[derive(Debug, Clone, Copy)]
+struct LabelMarks {
+    /// Its [`label_bit`] among the token's bits.
+    bit: u64,
+    /// The phases that can start at it.
+    phases: u64,
+}
+
+impl LabelMarks {
+    /// The marks of `label`, whose phases come from `starts`.
+    fn of(label: Label, starts: &PhaseStarts) -> LabelMarks {
+        LabelMarks {
+            bit: label_bit(label),
+            phases: starts.of_label(label),
+        }
+    }
 }
 
 /// How an annotation must lie against a span to count as being around it, for `drop`.
@@ -284,6 +306,7 @@ impl<'a> State<'a> {
             last_at,
             next,
             reach,
+            label_marks,
             last_of_label,
             previous_of_label,
             token_bits,
@@ -353,6 +376,9 @@ impl<'a> State<'a> {
         let labels = pipeline.labels().count();
         reach.clear();
         reach.resize(labels, 0);
+        label_marks.clear();
+        label_marks
+            .extend((0..labels).map(|label| LabelMarks::of(Label(label as _), phase_starts)));
         last_of_label.clear();
         last_of_label.resize(labels, NONE);
         holds.clear();
@@ -401,27 +427,25 @@ impl<'a> State<'a> {
     #[inline(always)]
     fn add(&mut self, annotation: Annotation) -> u32 {
         let id = self.annotations.len() as u32;
-        let pos = annotation.first as usize;
+        let (label, first, last) = (annotation.label, annotation.first, annotation.last);
+        // Pushed first: pushed last, it was built aside and copied into place.
+        self.annotations.push(annotation);
+        let pos = first as usize;
         match self.tables.last_at[pos] {
             NONE => self.tables.first_at[pos] = id,
             previous => self.tables.next[previous as usize] = id,
         }
         self.tables.last_at[pos] = id;
         self.tables.next.push(NONE);
-        self.tables.token_bits[pos] |= label_bit(annotation.label);
-        let phases = self
-            .pipeline
-            .rules()
-            .phase_starts
-            .of_label(annotation.label);
-        self.tables.starts.mark(pos, phases);
-        let label = annotation.label.0 as usize;
+        let label = label.0 as usize;
+        let marks = self.tables.label_marks[label];
+        self.tables.token_bits[pos] |= marks.bit;
+        self.tables.starts.mark(pos, marks.phases);
         let reach = &mut self.tables.reach[label];
-        *reach = (*reach).max(annotation.last - annotation.first);
+        *reach = (*reach).max(last - first);
         let last_of_label = &mut self.tables.last_of_label[label];
         self.tables.previous_of_label.push(*last_of_label);
         *last_of_label = id;
-        self.annotations.push(annotation);
         id
     }
 
@@ -951,12 +975,16 @@ fn precedence(rule: u32, first: u32, last: u32) -> (std::cmp::Reverse<u32>, u32,
 /// tokens for those of the last line).
 fn fill_line_ends(doc: &Normalized, ends: &mut Vec<u32>) {
     ends.clear();
-    for (pos, token) in doc.tokens.iter().enumerate().skip(1) {
-        if token.line_start {
-            ends.resize(pos, pos as u32);
-        }
+    let tokens = &doc.tokens;
+    // Line by line: a search for the next line's start is a tighter loop than a test of every
+    // token with its position counted beside it.
+    while let Some(after) = tokens.get(ends.len() + 1..) {
+        let next = after
+            .iter()
+            .position(|token| token.line_start)
+            .map_or(tokens.len(), |k| ends.len() + 1 + k);
+        ends.resize(next, next as u32);
     }
-    ends.resize(doc.tokens.len(), doc.tokens.len() as u32);
 }
 
 /// The shape of token `t`, which decides the classes it belongs to ([`CLASSES_BY_SHAPE`]): its
