@@ -60,13 +60,26 @@ const FORK: u32 = 1;
 struct Node {
     /// The failure link.
     fail: StateId,
-    /// The nearest state where patterns end on the state's failure chain, the state itself
-    /// included, or [`NONE`]: a scan tests one entry per token for matches.
-    report: StateId,
+    /// The [`Output`] of the nearest state where patterns end on the state's failure chain, the
+    /// state itself included, or [`NONE`]: a scan tests one entry per token for matches.
+    report: u32,
     /// The label of the state's one transition, which leads to `target`; or [`LEAF`]; or
     /// [`FORK`], for a state whose transitions are the table of [`Forks`] that `target` names.
     label: u32,
     target: u32,
+}
+
+/// What a scan reports at a state where patterns end, together in one record.
+#[derive(Debug, Clone, Copy)]
+struct Output {
+    /// Tokens from the root to the state: the length of its patterns.
+    depth: u32,
+    /// Its patterns are `patterns[start..end]`.
+    start: u32,
+    end: u32,
+    /// The output of the next state where patterns end down its failure chain, or [`NONE`]:
+    /// one read, where the state's failure link and then that state's node took two.
+    next: u32,
 }
 
 /// The transitions of the states with more than one, each state's in a table of its own:
@@ -139,10 +152,9 @@ pub(super) struct Automaton {
     nodes: Vec<Node>,
     /// The transitions of the states with several.
     forks: Forks,
-    /// Tokens from the root to each state: the length of the patterns that end there.
-    depth: Vec<u32>,
-    /// The patterns that end at state `s` are `patterns[ends[s]..ends[s + 1]]`.
-    ends: Vec<u32>,
+    /// The outputs of the states where patterns end, which [`Node::report`] names.
+    outputs: Vec<Output>,
+    /// Every pattern, by the state it ends at, each state's in pattern order.
     patterns: Vec<u32>,
 }
 
@@ -192,32 +204,41 @@ impl Automaton {
         let states = parents.len();
         // Patterns by the state they end at, each state's in pattern order.
         ends.sort_by_key(|&(state, _)| state);
-        let mut end_starts = vec![0; states + 1];
-        for &(state, _) in &ends {
-            end_starts[state as usize + 1] += 1;
-        }
-        for s in 0..states {
-            end_starts[s + 1] += end_starts[s];
+        // Each state's output, or NONE where no pattern ends; the links down the chains are
+        // set with the failure links.
+        let mut output_of = vec![NONE; states];
+        let mut outputs = Vec::new();
+        let mut start = 0;
+        for here in ends.chunk_by(|a, b| a.0 == b.0) {
+            let state = here[0].0 as usize;
+            let end = start + here.len() as u32;
+            output_of[state] = outputs.len() as u32;
+            outputs.push(Output {
+                depth: depth[state],
+                start,
+                end,
+                next: NONE,
+            });
+            start = end;
         }
         let (nodes, forks) = transitions(&parents);
         let mut automaton = Automaton {
             root,
             nodes,
             forks,
-            depth,
-            ends: end_starts,
+            outputs,
             patterns: ends.into_iter().map(|(_, pattern)| pattern).collect(),
         };
-        automaton.link(&parents);
+        automaton.link(&parents, &depth, &output_of);
         automaton
     }
 
     /// Failure and report links, state by state in breadth-first order (a state's failure is
-    /// shallower than it, so it is linked before).
-    fn link(&mut self, parents: &[(StateId, Symbol)]) {
+    /// shallower than it, so it is linked before), given each state's `depth` and output.
+    fn link(&mut self, parents: &[(StateId, Symbol)], depth: &[u32], output_of: &[u32]) {
         let states = parents.len();
         let mut order: Vec<StateId> = (1..states as StateId).collect();
-        order.sort_by_key(|&s| self.depth[s as usize]);
+        order.sort_by_key(|&s| depth[s as usize]);
         for state in order {
             let (parent, symbol) = parents[state as usize];
             let fail = if parent == ROOT {
@@ -225,10 +246,13 @@ impl Automaton {
             } else {
                 self.next(self.nodes[parent as usize].fail, symbol)
             };
-            let report = if self.ends_here(state) {
-                state
-            } else {
-                self.nodes[fail as usize].report
+            let below = self.nodes[fail as usize].report;
+            let report = match output_of[state as usize] {
+                NONE => below,
+                own => {
+                    self.outputs[own as usize].next = below;
+                    own
+                }
             };
             let node = &mut self.nodes[state as usize];
             node.fail = fail;
@@ -290,10 +314,6 @@ impl Automaton {
         first
     }
 
-    fn ends_here(&self, state: StateId) -> bool {
-        self.ends[state as usize] < self.ends[state as usize + 1]
-    }
-
     /// Calls `found` with each pattern that ends on reaching `state`, longest first, as
     /// `(tokens, pattern)`. A loop of its own rather than an iterator, whose state the scan
     /// would keep across every token, most of which end no pattern.
@@ -302,12 +322,11 @@ impl Automaton {
         // No pattern ends at the root, so its entry (and the chain) is NONE.
         let mut reported = self.nodes[state as usize].report;
         while reported != NONE {
-            let s = reported as usize;
-            let depth = self.depth[s];
-            for &pattern in &self.patterns[self.ends[s] as usize..self.ends[s + 1] as usize] {
-                found(depth, pattern);
+            let output = self.outputs[reported as usize];
+            for &pattern in &self.patterns[output.start as usize..output.end as usize] {
+                found(output.depth, pattern);
             }
-            reported = self.nodes[self.nodes[s].fail as usize].report;
+            reported = output.next;
         }
     }
 
