@@ -44,10 +44,15 @@ impl State<'_> {
             machine.budget -= 1;
             let bits = self.tables.token_bits[pos as usize];
             let moved = match &program[pc] {
-                Inst::Label(label, _) => {
+                Inst::Label(label, filters) => {
                     let from = self.tables.first_at[pos as usize];
+                    let step = LabelStep {
+                        label: *label,
+                        filters,
+                        pc,
+                    };
                     let last = (bits & label_bit(*label) != 0)
-                        .then(|| self.take_label(program, pc, pos, from, line_end, machine))
+                        .then(|| self.take_label(step, pos, from, line_end, machine))
                         .flatten();
                     last.is_some_and(|last| {
                         pos = last;
@@ -176,8 +181,15 @@ impl State<'_> {
                         id,
                     }) => {
                         machine.back_to(mark);
-                        if let Some(end) = self.take_label(program, at, from, id, line_end, machine)
-                        {
+                        let Inst::Label(label, filters) = &program[at] else {
+                            unreachable!("only a label step leaves a choice of annotations");
+                        };
+                        let step = LabelStep {
+                            label: *label,
+                            filters,
+                            pc: at,
+                        };
+                        if let Some(end) = self.take_label(step, from, id, line_end, machine) {
                             (pc, pos) = (at + 1, end);
                             continue 'run;
                         }
@@ -213,34 +225,39 @@ impl State<'_> {
         })
     }
 
-    /// Takes, for the label step at `pc` and token `pos`, the first annotation from `id` on (in
-    /// the list of those starting there) that is alive, of the step's label, ends by `line_end`
-    /// and passes the step's filters; returns where it ends.
+    /// Takes, for label step `step` at token `pos`, the first annotation from `id` on (in the
+    /// list of those starting there) that is alive, of the step's label, ends by `line_end` and
+    /// passes the step's filters; returns where it ends.
     fn take_label(
         &self,
-        program: &[Inst],
-        pc: usize,
+        step: LabelStep<'_>,
         pos: u32,
         mut id: u32,
         line_end: u32,
         machine: &mut Machine,
     ) -> Option<u32> {
-        let Inst::Label(label, filters) = &program[pc] else {
-            unreachable!("only a label step takes annotations");
-        };
         while id != NONE {
             let a = &self.annotations[id as usize];
             if a.alive
-                && a.label == *label
+                && a.label == step.label
                 && a.last <= line_end
-                && filters.iter().all(|f| self.filter(id, f))
+                && step.filters.iter().all(|f| self.filter(id, f))
             {
-                return Some(machine.take(pc, pos, id, &self.annotations, &self.tables.next));
+                return Some(machine.take(step.pc, pos, id, &self.annotations, &self.tables.next));
             }
             id = self.tables.next[id as usize];
         }
         None
     }
+}
+
+/// A label step, read from its instruction by the caller, which has matched it already.
+#[derive(Clone, Copy)]
+struct LabelStep<'p> {
+    label: Label,
+    filters: &'p [CompiledFilter],
+    /// Where the step is in its program.
+    pc: usize,
 }
 
 /// The backtracking machine's working memory, reused by every attempt of a phase.
