@@ -14,7 +14,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::table::probe;
+use super::table::{kept, overflowed, probe};
 
 /// A state of the automaton: an index into its per-state tables.
 type StateId = u32;
@@ -37,7 +37,8 @@ pub(super) struct Symbol {
 }
 
 impl Symbol {
-    /// The symbol as one integer, which labels a transition on it. Codes have at most 30 bits.
+    /// The symbol as one integer, which labels a transition on it. Codes have at most 29 bits,
+    /// so a label never has [`FORK`]'s bit.
     fn label(self) -> u32 {
         self.code << 2 | u32::from(self.gap & 3)
     }
@@ -48,10 +49,13 @@ impl Symbol {
     }
 }
 
-/// [`Node::label`] of a state without transitions, and of one with several. Both are labels of
-/// code 0, on which no transition is ever taken past the root, so they never equal a label read.
+/// [`Node::label`] of a state without transitions: a label of code 0, on which no transition is
+/// ever taken past the root, so it never equals a label read.
 const LEAF: u32 = 0;
-const FORK: u32 = 1;
+
+/// The bit of [`Node::label`] that marks a state with several transitions, which no label has;
+/// the low bits are its table's [`Fork::shift`], so a step finds the table with no arithmetic.
+const FORK: u32 = 1 << 31;
 
 /// What a scan reads of one state, together in 16 bytes (four to a cache line): its links and,
 /// for the states with a single transition, that transition. Most states have none or one, so
@@ -64,7 +68,7 @@ struct Node {
     /// state itself included, or [`NONE`]: a scan tests one entry per token for matches.
     report: u32,
     /// The label of the state's one transition, which leads to `target`; or [`LEAF`]; or
-    /// [`FORK`], for a state whose transitions are the table of [`Forks`] that `target` names.
+    /// [`FORK`] and the shift of the state's table of [`Forks`], which starts at `target`.
     label: u32,
     target: u32,
 }
@@ -87,13 +91,21 @@ struct Output {
 /// together in a few cache lines, where one table for every transition scattered them over all
 /// of it (half a megabyte for the built-in gazetteers, a core's whole L2 cache).
 ///
-/// A table's size is a power of two and it starts at a multiple of it, so one number names both
-/// (its start plus half its size: the lowest bit set is half the size) and a step reads no
-/// other array to find where the table is.
+/// A table has a power of two of home slots, and after them the slots its labels overflowed
+/// into and an empty one ([`kept`]).
 #[derive(Debug, Clone, Default)]
 struct Forks {
     /// Every table's slots; target [`ROOT`] marks an empty one (no transition leads to the root).
     slots: Vec<(u32, StateId)>,
+}
+
+/// Where a state's table of [`Forks`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fork {
+    /// Its first slot.
+    start: u32,
+    /// 32 less the log of its size: the shift that takes a label's hash to a slot of it.
+    shift: u32,
 }
 
 impl Forks {
@@ -104,32 +116,33 @@ impl Forks {
         (transitions * 2).next_power_of_two().max(2)
     }
 
-    /// Adds the table of `transitions` (`(label, target)`, distinct labels); returns its name.
-    /// Tables added largest first need no padding to align them.
-    fn push(&mut self, transitions: &[(u32, StateId)]) -> u32 {
+    /// Adds the table of `transitions` (`(label, target)`, distinct labels); returns where it is.
+    fn push(&mut self, transitions: &[(u32, StateId)]) -> Fork {
         let size = Forks::size(transitions.len());
-        let start = self.slots.len().next_multiple_of(size);
-        self.slots.resize(start + size, (0, ROOT));
-        let table = (start + size / 2) as u32;
+        let start = self.slots.len();
+        self.slots.resize(start + overflowed(size), (0, ROOT));
+        let table = Fork {
+            start: start as u32,
+            shift: u32::BITS - size.trailing_zeros(),
+        };
         for &(label, target) in transitions {
             let (at, _) = self.slot(table, label);
             self.slots[at] = (label, target);
         }
+        let empty = |target| target == ROOT;
+        self.slots
+            .truncate(start + kept(&self.slots[start..], size, empty));
         table
     }
 
     /// The slot of `label` in `table` and its target: its own, or the empty one where it would go.
     #[inline]
-    fn slot(&self, table: u32, label: u32) -> (usize, StateId) {
-        let mask = (table & table.wrapping_neg()) * 2 - 1;
-        let start = table & !mask;
+    fn slot(&self, table: Fork, label: u32) -> (usize, StateId) {
         // The high bits of the product are the ones every bit of the label reaches.
-        let home = label.wrapping_mul(0x9E37_79B9) >> mask.leading_zeros();
+        let home = label.wrapping_mul(0x9E37_79B9) >> table.shift;
         probe(
             &self.slots,
-            start as usize,
-            mask as usize,
-            home as usize,
+            (table.start + home) as usize,
             label,
             |target| target == ROOT,
         )
@@ -137,7 +150,7 @@ impl Forks {
 
     /// The target of the transition labelled `label` in `table`, or [`ROOT`].
     #[inline]
-    fn get(&self, table: u32, label: u32) -> StateId {
+    fn get(&self, table: Fork, label: u32) -> StateId {
         self.slot(table, label).1
     }
 }
@@ -174,7 +187,7 @@ impl Automaton {
             let mut state = ROOT;
             for symbol in pattern {
                 // A scan never takes a transition on code 0, so the pattern cannot match, and
-                // its labels would be taken for LEAF and FORK.
+                // its labels would be taken for LEAF.
                 if symbol.code == 0 {
                     state = ROOT;
                     break;
@@ -303,8 +316,12 @@ impl Automaton {
             if node.label == label {
                 return node.target;
             }
-            if node.label == FORK {
-                match self.forks.get(node.target, label) {
+            if node.label & FORK != 0 {
+                let table = Fork {
+                    start: node.target,
+                    shift: node.label & !FORK,
+                };
+                match self.forks.get(table, label) {
                     ROOT => {}
                     next => return next,
                 }
@@ -365,24 +382,19 @@ fn transitions(parents: &[(StateId, Symbol)]) -> (Vec<Node>, Forks) {
         target: ROOT,
     };
     let mut nodes = vec![unlinked; parents.len()];
-    let mut several: Vec<&[(StateId, u32, StateId)]> = Vec::new();
-    for children in edges.chunk_by(|a, b| a.0 == b.0) {
-        match *children {
-            [(parent, label, child)] => {
-                let node = &mut nodes[parent as usize];
-                (node.label, node.target) = (label, child);
-            }
-            _ => several.push(children),
-        }
-    }
-    several.sort_by_key(|children| std::cmp::Reverse(Forks::size(children.len())));
     let mut forks = Forks::default();
     let mut labelled: Vec<(u32, StateId)> = Vec::new();
-    for children in several {
-        labelled.clear();
-        labelled.extend(children.iter().map(|&(_, label, child)| (label, child)));
+    for children in edges.chunk_by(|a, b| a.0 == b.0) {
         let node = &mut nodes[children[0].0 as usize];
-        (node.label, node.target) = (FORK, forks.push(&labelled));
+        match *children {
+            [(_, label, child)] => (node.label, node.target) = (label, child),
+            _ => {
+                labelled.clear();
+                labelled.extend(children.iter().map(|&(_, label, child)| (label, child)));
+                let table = forks.push(&labelled);
+                (node.label, node.target) = (FORK | table.shift, table.start);
+            }
+        }
     }
     (nodes, forks)
 }
@@ -491,7 +503,7 @@ mod tests {
             })
         };
         let node = |codes: &[u32]| automaton.nodes[after(codes) as usize];
-        assert_eq!(node(&[1]).label, FORK);
+        assert_ne!(node(&[1]).label & FORK, 0);
         assert_eq!(node(&[1, 3]).label, Symbol { gap: 1, code: 4 }.label());
         assert_eq!(node(&[1, 2]).label, LEAF);
         let text = symbols(&[1, 3, 4, 1, 2, 1, 1, 3, 3, 4, 2]);
@@ -522,10 +534,9 @@ mod tests {
 
     #[test]
     fn forks_find_their_labels_and_no_other() {
-        // Tables of every size from 2 to 200 labels, smallest first, so that later ones are
-        // padded to their alignment.
+        // Tables of every size from 2 to 200 labels, one after another.
         let mut forks = Forks::default();
-        let tables: Vec<(u32, std::ops::Range<u32>)> = (2..200u32)
+        let tables: Vec<(Fork, std::ops::Range<u32>)> = (2..200u32)
             .map(|n| {
                 let labels = n * 1000..n * 1000 + n;
                 let transitions: Vec<(u32, StateId)> = labels.clone().map(|l| (l, l + 1)).collect();

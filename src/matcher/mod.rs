@@ -391,8 +391,8 @@ impl Codes {
     }
 }
 
-/// Codes fit in the 30 bits [`Symbol`] gives them.
-const MAX_CODES: usize = 1 << 30;
+/// Codes fit in the 29 bits [`Symbol`] gives them.
+const MAX_CODES: usize = 1 << 29;
 
 /// The most bytes a token of [`Codes::short`] has.
 const SHORT_TOKEN: usize = 8;

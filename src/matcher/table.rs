@@ -3,6 +3,9 @@
 //! hashes and probes in groups, and a string map calls memcmp). The matcher looks up the code of
 //! nearly every token of every document here, and beside it what the automaton does on it: a
 //! slot holds both in the 16 bytes a key and one value would take with padding.
+//!
+//! A probe runs on past the last home slot rather than wrapping around: a table keeps the slots
+//! its keys overflowed into and one empty slot after them, so a probe keeps no mask.
 
 /// The table.
 #[derive(Debug, Clone)]
@@ -27,13 +30,14 @@ impl Table {
     pub fn new(entries: impl ExactSizeIterator<Item = (u64, Value)>) -> Table {
         let size = (entries.len() * 2).next_power_of_two().max(16);
         let mut table = Table {
-            slots: vec![(0, [0; 2]); size],
+            slots: vec![(0, [0; 2]); overflowed(size)],
             shift: 64 - size.trailing_zeros(),
         };
         for (key, value) in entries {
             let (at, _) = table.slot(key);
             table.slots[at] = (key, value);
         }
+        table.slots.truncate(kept(&table.slots, size, unused));
         table
     }
 
@@ -42,7 +46,7 @@ impl Table {
     fn slot(&self, key: u64) -> (usize, Value) {
         // The high bits of the product are the ones every bit of the key reaches.
         let home = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
-        probe(&self.slots, 0, self.slots.len() - 1, home, key, unused)
+        probe(&self.slots, home, key, unused)
     }
 
     /// The value of `key`, or zeros.
@@ -60,27 +64,37 @@ impl Table {
     }
 }
 
-/// The slot of `key` in the open-addressing table `slots[start..=start + mask]` (`mask + 1` slots,
-/// a power of two, `start` a multiple of it; a value that is `unused` marks an empty slot),
-/// probing on from slot `home` of the table: the key's own slot, or the empty one where it would
-/// go, and the value there (returned with it, as reading it again would test the index again).
+/// The slot of `key` in an open-addressing table (a value that is `unused` marks an empty
+/// slot), probing on from slot `at`, its home: the key's own slot, or the empty one where it
+/// would go, and the value there (returned with it, as reading it again would test the index
+/// again). The table has an empty slot after its last full one ([`kept`]).
 #[inline]
 pub(super) fn probe<K: Copy + PartialEq, V: Copy>(
     slots: &[(K, V)],
-    start: usize,
-    mask: usize,
-    mut home: usize,
+    mut at: usize,
     key: K,
     unused: impl Fn(V) -> bool,
 ) -> (usize, V) {
     loop {
-        let slot = start | home;
-        match slots[slot] {
-            (_, value) if unused(value) => return (slot, value),
-            (k, value) if k == key => return (slot, value),
-            _ => home = (home + 1) & mask,
+        match slots[at] {
+            (_, value) if unused(value) => return (at, value),
+            (k, value) if k == key => return (at, value),
+            _ => at += 1,
         }
     }
+}
+
+/// The slots to fill a table of `size` home slots in, at most half full: room for every key to
+/// overflow past the last home slot.
+pub(super) fn overflowed(size: usize) -> usize {
+    size * 2
+}
+
+/// How many of the [`overflowed`] `slots` of a filled table of `size` home slots to keep: every
+/// home slot, and up to one empty slot past the last full one, where every probe ends.
+pub(super) fn kept<K, V: Copy>(slots: &[(K, V)], size: usize, unused: impl Fn(V) -> bool) -> usize {
+    let last = slots.iter().rposition(|&(_, value)| !unused(value));
+    last.map_or(0, |last| last + 2).max(size)
 }
 
 #[cfg(test)]
