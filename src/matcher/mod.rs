@@ -414,11 +414,20 @@ fn short_key(text: &[u8], range: std::ops::Range<usize>) -> u64 {
             .rev()
             .fold(0, |key, &b| key << 8 | u64::from(b)),
     };
-    let mask = u64::MAX
-        .checked_shr(8 * (SHORT_TOKEN - len) as u32)
-        .unwrap_or(0);
-    bytes & mask
+    bytes & LOW_BYTES[len]
 }
+
+/// The mask of the low `n` bytes of a `u64`, for `n` up to [`SHORT_TOKEN`]: one load where a
+/// shift of all ones took seven instructions (the count's test and a move for the zero case).
+const LOW_BYTES: [u64; SHORT_TOKEN + 1] = {
+    let mut masks = [0; SHORT_TOKEN + 1];
+    let mut n = 1;
+    while n <= SHORT_TOKEN {
+        masks[n] = u64::MAX >> (8 * (SHORT_TOKEN - n));
+        n += 1;
+    }
+    masks
+};
 
 #[cfg(test)]
 mod tests {
