@@ -64,8 +64,9 @@ const FORK: u32 = 1 << 31;
 struct Node {
     /// The failure link.
     fail: StateId,
-    /// The [`Output`] of the nearest state where patterns end on the state's failure chain, the
-    /// state itself included, or [`NONE`]: a scan tests one entry per token for matches.
+    /// The first [`Output`] of the nearest state where patterns end on the state's failure
+    /// chain, the state itself included, or [`NONE`]: a scan tests one entry per token for
+    /// matches.
     report: u32,
     /// The label of the state's one transition, which leads to `target`; or [`LEAF`]; or
     /// [`FORK`] and the shift of the state's table of [`Forks`], which starts at `target`.
@@ -73,16 +74,16 @@ struct Node {
     target: u32,
 }
 
-/// What a scan reports at a state where patterns end, together in one record.
+/// One pattern a scan reports at a state where it ends. A state's outputs lie together, in
+/// pattern order, each leading to the next.
 #[derive(Debug, Clone, Copy)]
 struct Output {
-    /// Tokens from the root to the state: the length of its patterns.
+    /// Tokens from the root to the state: the length of the pattern.
     depth: u32,
-    /// Its patterns are `patterns[start..end]`.
-    start: u32,
-    end: u32,
-    /// The output of the next state where patterns end down its failure chain, or [`NONE`]:
-    /// one read, where the state's failure link and then that state's node took two.
+    pattern: u32,
+    /// The output reported after this one: the state's next, else the first of the next state
+    /// where patterns end down its failure chain, else [`NONE`]. One read per match, where a
+    /// record per state with a slice of its patterns took a loop in a loop.
     next: u32,
 }
 
@@ -167,8 +168,6 @@ pub(super) struct Automaton {
     forks: Forks,
     /// The outputs of the states where patterns end, which [`Node::report`] names.
     outputs: Vec<Output>,
-    /// Every pattern, by the state it ends at, each state's in pattern order.
-    patterns: Vec<u32>,
 }
 
 impl Automaton {
@@ -217,22 +216,22 @@ impl Automaton {
         let states = parents.len();
         // Patterns by the state they end at, each state's in pattern order.
         ends.sort_by_key(|&(state, _)| state);
-        // Each state's output, or NONE where no pattern ends; the links down the chains are
-        // set with the failure links.
+        // Each state's first output, or NONE where no pattern ends; the links from a state's
+        // last output down the chain are set with the failure links.
         let mut output_of = vec![NONE; states];
-        let mut outputs = Vec::new();
-        let mut start = 0;
+        let mut outputs = Vec::with_capacity(ends.len());
         for here in ends.chunk_by(|a, b| a.0 == b.0) {
             let state = here[0].0 as usize;
-            let end = start + here.len() as u32;
-            output_of[state] = outputs.len() as u32;
-            outputs.push(Output {
+            let first = outputs.len() as u32;
+            output_of[state] = first;
+            outputs.extend((first + 1..).zip(here).map(|(next, &(_, pattern))| Output {
                 depth: depth[state],
-                start,
-                end,
-                next: NONE,
-            });
-            start = end;
+                pattern,
+                next,
+            }));
+            if let Some(last) = outputs.last_mut() {
+                last.next = NONE;
+            }
         }
         let (nodes, forks) = transitions(&parents);
         let mut automaton = Automaton {
@@ -240,7 +239,6 @@ impl Automaton {
             nodes,
             forks,
             outputs,
-            patterns: ends.into_iter().map(|(_, pattern)| pattern).collect(),
         };
         automaton.link(&parents, &depth, &output_of);
         automaton
@@ -263,7 +261,11 @@ impl Automaton {
             let report = match output_of[state as usize] {
                 NONE => below,
                 own => {
-                    self.outputs[own as usize].next = below;
+                    let mut last = own as usize;
+                    while self.outputs[last].next != NONE {
+                        last = self.outputs[last].next as usize;
+                    }
+                    self.outputs[last].next = below;
                     own
                 }
             };
@@ -340,9 +342,7 @@ impl Automaton {
         let mut reported = self.nodes[state as usize].report;
         while reported != NONE {
             let output = self.outputs[reported as usize];
-            for &pattern in &self.patterns[output.start as usize..output.end as usize] {
-                found(output.depth, pattern);
-            }
+            found(output.depth, output.pattern);
             reported = output.next;
         }
     }
