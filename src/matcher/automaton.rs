@@ -28,6 +28,18 @@ const ROOT: StateId = 0;
 /// No state.
 const NONE: StateId = u32::MAX;
 
+/// The bit of a state as the automaton's steps give it that says patterns end there (its node
+/// reports): most tokens end none, and a scan tells them by this bit instead of reading the
+/// state's node. A state's own number is the rest ([`index`]): states number fewer than 2^31
+/// (their nodes alone would take 32 GB).
+const REPORTS: StateId = 1 << 31;
+
+/// The index of `state` into the per-state tables, without its [`REPORTS`] bit.
+#[inline]
+fn index(state: StateId) -> usize {
+    (state & !REPORTS) as usize
+}
+
 /// The gap before a token and its code, as the automaton reads them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Symbol {
@@ -62,13 +74,14 @@ const FORK: u32 = 1 << 31;
 /// that a step from them touches this one record and no table.
 #[derive(Debug, Clone, Copy)]
 struct Node {
-    /// The failure link.
+    /// The failure link, without the [`REPORTS`] bit (it is only walked, never reported on).
     fail: StateId,
     /// The first [`Output`] of the nearest state where patterns end on the state's failure
-    /// chain, the state itself included, or [`NONE`]: a scan tests one entry per token for
-    /// matches.
+    /// chain, the state itself included, or [`NONE`]: a scan reads this one entry for the
+    /// matches at a state with the [`REPORTS`] bit.
     report: u32,
-    /// The label of the state's one transition, which leads to `target`; or [`LEAF`]; or
+    /// The label of the state's one transition, which leads to `target` (a state with its
+    /// [`REPORTS`] bit, as every state a step reads to go to); or [`LEAF`]; or
     /// [`FORK`] and the shift of the state's table of [`Forks`], which starts at `target`.
     label: u32,
     target: u32,
@@ -241,7 +254,29 @@ impl Automaton {
             outputs,
         };
         automaton.link(&parents, &depth, &output_of);
+        automaton.mark_reports();
         automaton
+    }
+
+    /// Sets the [`REPORTS`] bit of every state where patterns end, wherever a step reads a
+    /// state to go to: the root's table, the single transitions and the forks.
+    fn mark_reports(&mut self) {
+        let reports: Vec<bool> = self.nodes.iter().map(|n| n.report != NONE).collect();
+        let mark = |state: StateId| match reports[state as usize] {
+            true => state | REPORTS,
+            false => state,
+        };
+        for first in &mut self.root {
+            *first = mark(*first);
+        }
+        for node in &mut self.nodes {
+            if node.label & FORK == 0 {
+                node.target = mark(node.target);
+            }
+        }
+        for (_, target) in &mut self.forks.slots {
+            *target = mark(*target);
+        }
     }
 
     /// Failure and report links, state by state in breadth-first order (a state's failure is
@@ -311,8 +346,9 @@ impl Automaton {
     /// failure chain to the first state with a transition on `symbol`, else to `first`, the
     /// root's.
     #[inline(always)]
-    fn follow(&self, mut state: StateId, symbol: Symbol, first: StateId) -> StateId {
+    fn follow(&self, state: StateId, symbol: Symbol, first: StateId) -> StateId {
         let label = symbol.label();
+        let mut state = state & !REPORTS;
         while state != ROOT {
             let node = &self.nodes[state as usize];
             if node.label == label {
@@ -338,8 +374,10 @@ impl Automaton {
     /// would keep across every token, most of which end no pattern.
     #[inline]
     pub fn each_match(&self, state: StateId, mut found: impl FnMut(u32, u32)) {
-        // No pattern ends at the root, so its entry (and the chain) is NONE.
-        let mut reported = self.nodes[state as usize].report;
+        if state & REPORTS == 0 {
+            return;
+        }
+        let mut reported = self.nodes[index(state)].report;
         while reported != NONE {
             let output = self.outputs[reported as usize];
             found(output.depth, output.pattern);
@@ -502,7 +540,7 @@ mod tests {
                 automaton.next(state, Symbol { gap: 1, code })
             })
         };
-        let node = |codes: &[u32]| automaton.nodes[after(codes) as usize];
+        let node = |codes: &[u32]| automaton.nodes[index(after(codes))];
         assert_ne!(node(&[1]).label & FORK, 0);
         assert_eq!(node(&[1, 3]).label, Symbol { gap: 1, code: 4 }.label());
         assert_eq!(node(&[1, 2]).label, LEAF);
