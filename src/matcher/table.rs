@@ -1,5 +1,5 @@
 //! A map from `u64` keys to pairs of `u32` values, the first nonzero: an open-addressing table
-//! at most half full, where a lookup is a multiply and a compare or two (a general hash map
+//! at most a quarter full, where a lookup is a multiply and a compare or two (a general hash map
 //! hashes and probes in groups, and a string map calls memcmp). The matcher looks up the code of
 //! nearly every token of every document here, and beside it what the automaton does on it: a
 //! slot holds both in the 16 bytes a key and one value would take with padding.
@@ -28,7 +28,9 @@ impl Table {
     /// The table of `entries`, whose values' first numbers are nonzero (0 reads as absent) and
     /// keys distinct.
     pub fn new(entries: impl ExactSizeIterator<Item = (u64, Value)>) -> Table {
-        let size = (entries.len() * 2).next_power_of_two().max(16);
+        // A quarter full rather than half: fewer probes past the home slot, and no more cache
+        // misses (the common tokens' slots are the ones read), for a table twice the size.
+        let size = (entries.len() * 4).next_power_of_two().max(16);
         let mut table = Table {
             slots: vec![(0, [0; 2]); overflowed(size)],
             shift: 64 - size.trailing_zeros(),
