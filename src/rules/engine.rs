@@ -102,6 +102,8 @@ struct Tables {
     previous_of_label: Vec<u32>,
     /// Per token: the bits of its classes, of the rules' word it is and of the labels that start
     /// there (see [`label_bit`](super::label_bit)), so a phase passes over tokens none of its rules can start at.
+    /// Like `words`, it keeps the length of the longest document yet: what lies past a
+    /// document's tokens (and the end, see `State::new`) is a former document's, never read.
     token_bits: Vec<u64>,
     /// Per token: which of the rules' words it is, or [`NO_WORD`].
     words: Vec<u32>,
@@ -317,8 +319,6 @@ impl<'a> State<'a> {
             scratch: _,
         } = &mut tables;
         let tokens = doc.tokens.len();
-        words.clear();
-        words.extend(scan.codes.iter().map(|&c| pipeline.rule_word(c)));
         let phase_starts = &pipeline.rules().phase_starts;
         starts.renew(tokens, phase_starts);
         // A token's classes, and so the phases that can start at it for them, depend only on its
@@ -326,36 +326,55 @@ impl<'a> State<'a> {
         // per phase and shape rather than per token.
         let phases_by_shape: [u64; SHAPES] =
             std::array::from_fn(|shape| phase_starts.of_classes(CLASSES_BY_SHAPE[shape]));
-        token_bits.clear();
-        token_bits.reserve(tokens + 1);
-        for (block, (block_tokens, block_words)) in
-            doc.tokens.chunks(64).zip(words.chunks(64)).enumerate()
+        // Written in place, in one pass over the tokens for all three tables: no capacity test
+        // per token, and no fill (they keep the length of the longest document yet). One more
+        // token bit for the end of the document, where a pattern may look for a label: every
+        // bit set, so a pattern that can match empty there is not ruled out by the bits it needs.
+        words.resize(words.len().max(tokens), NO_WORD);
+        token_bits.resize(token_bits.len().max(tokens + 1), 0);
+        token_bits[tokens] = u64::MAX;
+        line_ends.clear();
+        for (block, (((block_tokens, block_codes), block_words), block_bits)) in doc
+            .tokens
+            .chunks(64)
+            .zip(scan.codes.chunks(64))
+            .zip(words[..tokens].chunks_mut(64))
+            .zip(token_bits[..tokens].chunks_mut(64))
+            .enumerate()
         {
             let mut of_shape = [0u64; SHAPES];
-            // Extended from an exact-size iterator: no capacity test per token.
-            token_bits.extend(block_tokens.iter().zip(block_words).enumerate().map(
-                |(i, (token, &word))| {
-                    let shape = token_shape(token);
-                    of_shape[shape] |= 1 << i;
-                    match word {
-                        // Most tokens are none of the rules' words: nothing to look up by word.
-                        NO_WORD => CLASSES_BY_SHAPE[shape],
-                        word => {
-                            starts.mark(block * 64 + i, phase_starts.of_word(word));
-                            CLASSES_BY_SHAPE[shape] | word_bit(word)
-                        }
+            for (i, (((token, &code), word), bits)) in block_tokens
+                .iter()
+                .zip(block_codes)
+                .zip(block_words)
+                .zip(block_bits)
+                .enumerate()
+            {
+                let shape = token_shape(token);
+                of_shape[shape] |= 1 << i;
+                *word = pipeline.rule_word(code);
+                *bits = match *word {
+                    // Most tokens are none of the rules' words: nothing to look up by word.
+                    NO_WORD => CLASSES_BY_SHAPE[shape],
+                    word => {
+                        starts.mark(block * 64 + i, phase_starts.of_word(word));
+                        CLASSES_BY_SHAPE[shape] | word_bit(word)
                     }
-                },
-            ));
+                };
+                if token.line_start {
+                    // The tokens of the line before end here.
+                    let pos = block * 64 + i;
+                    line_ends.resize(pos, pos as u32);
+                }
+            }
             for (&marked, &phases) in of_shape.iter().zip(&phases_by_shape) {
                 if marked != 0 {
                     starts.mark_block(block, phases, marked);
                 }
             }
         }
-        // One more for the end of the document, where a pattern may look for a label: every bit
-        // set, so a pattern that can match empty there is not ruled out by the bits it needs.
-        token_bits.push(u64::MAX);
+        // Those of the last line end with the document.
+        line_ends.resize(tokens, tokens as u32);
         let hits = &scan.hits;
         // The last document's lists are NONE but where its annotations start: setting those back
         // writes less than filling the lists. They are not shortened (see `Buffers`).
@@ -383,7 +402,6 @@ impl<'a> State<'a> {
         last_of_label.resize(labels, NONE);
         holds.clear();
         owner.resize(owner.len().max(tokens), u32::MAX);
-        fill_line_ends(doc, line_ends);
         let mut state = State {
             original,
             doc,
@@ -969,22 +987,6 @@ impl<'a> State<'a> {
 /// then the rule written first, then the leftmost.
 fn precedence(rule: u32, first: u32, last: u32) -> (std::cmp::Reverse<u32>, u32, u32) {
     (std::cmp::Reverse(last - first), rule, first)
-}
-
-/// Sets `ends` to the first token of the next line after each token of `doc` (the number of
-/// tokens for those of the last line).
-fn fill_line_ends(doc: &Normalized, ends: &mut Vec<u32>) {
-    ends.clear();
-    let tokens = &doc.tokens;
-    // Line by line: a search for the next line's start is a tighter loop than a test of every
-    // token with its position counted beside it.
-    while let Some(after) = tokens.get(ends.len() + 1..) {
-        let next = after
-            .iter()
-            .position(|token| token.line_start)
-            .map_or(tokens.len(), |k| ends.len() + 1 + k);
-        ends.resize(next, next as u32);
-    }
 }
 
 /// The shape of token `t`, which decides the classes it belongs to ([`CLASSES_BY_SHAPE`]): its
