@@ -85,8 +85,9 @@ struct Tables {
     /// The first and the last annotation starting at each token ([`NONE`] if none); `next`
     /// chains each token's annotations in the order they were added. One allocation per
     /// document instead of one list per token. These and `owner` keep the length of the longest
-    /// document yet rather than be filled afresh for each: past a document's tokens they are
-    /// NONE (`u32::MAX`), as if absent.
+    /// document yet rather than be filled afresh for each: past a document's tokens `first_at`
+    /// is NONE (`u32::MAX`), as if absent. `last_at` is read only where `first_at` is not NONE,
+    /// so it is never set back: elsewhere it holds a former document's.
     first_at: Vec<u32>,
     last_at: Vec<u32>,
     next: Vec<u32>,
@@ -123,7 +124,7 @@ struct Tables {
 /// that a worker allocates only when a document needs more than all before it.
 #[derive(Default)]
 pub struct Buffers {
-    /// The last document's, which say where `first_at` and `last_at` are not NONE.
+    /// The last document's, which say where `first_at` is not NONE.
     annotations: Vec<Annotation>,
     holds: Vec<(u32, u32)>,
     tables: Tables,
@@ -376,11 +377,10 @@ impl<'a> State<'a> {
         // Those of the last line end with the document.
         line_ends.resize(tokens, tokens as u32);
         let hits = &scan.hits;
-        // The last document's lists are NONE but where its annotations start: setting those back
-        // writes less than filling the lists. They are not shortened (see `Buffers`).
+        // The last document's list is NONE but where its annotations start: setting those back
+        // writes less than filling the list. Neither list is shortened (see `Buffers`).
         for a in &annotations {
             first_at[a.first as usize] = NONE;
-            last_at[a.first as usize] = NONE;
         }
         for list in [&mut *first_at, &mut *last_at] {
             list.resize(list.len().max(tokens + 1), NONE);
@@ -449,9 +449,9 @@ impl<'a> State<'a> {
         // Pushed first: pushed last, it was built aside and copied into place.
         self.annotations.push(annotation);
         let pos = first as usize;
-        match self.tables.last_at[pos] {
+        match self.tables.first_at[pos] {
             NONE => self.tables.first_at[pos] = id,
-            previous => self.tables.next[previous as usize] = id,
+            _ => self.tables.next[self.tables.last_at[pos] as usize] = id,
         }
         self.tables.last_at[pos] = id;
         self.tables.next.push(NONE);
