@@ -344,29 +344,32 @@ impl<'a> State<'a> {
             .enumerate()
         {
             let mut of_shape = [0u64; SHAPES];
-            for (i, (((token, &code), word), bits)) in block_tokens
+            // The token's bit in the block, shifted along rather than made from its index; the
+            // rare paths that need its position find it from the bit.
+            let mut bit = 1u64;
+            let pos = |bit: u64| block * 64 + bit.trailing_zeros() as usize;
+            for (((token, &code), word), bits) in block_tokens
                 .iter()
                 .zip(block_codes)
                 .zip(block_words)
                 .zip(block_bits)
-                .enumerate()
             {
                 let shape = token_shape(token);
-                of_shape[shape] |= 1 << i;
+                of_shape[shape] |= bit;
                 *word = pipeline.rule_word(code);
                 *bits = match *word {
                     // Most tokens are none of the rules' words: nothing to look up by word.
                     NO_WORD => CLASSES_BY_SHAPE[shape],
                     word => {
-                        starts.mark(block * 64 + i, phase_starts.of_word(word));
+                        starts.mark(pos(bit), phase_starts.of_word(word));
                         CLASSES_BY_SHAPE[shape] | word_bit(word)
                     }
                 };
                 if token.line_start {
                     // The tokens of the line before end here.
-                    let pos = block * 64 + i;
-                    line_ends.resize(pos, pos as u32);
+                    line_ends.resize(pos(bit), pos(bit) as u32);
                 }
+                bit <<= 1;
             }
             for (&marked, &phases) in of_shape.iter().zip(&phases_by_shape) {
                 if marked != 0 {
