@@ -8,7 +8,7 @@
 //! repetitions greedy, annotations in the order they were added), so the longest match and its
 //! captures are the same.
 
-use super::{class_bit, first_bits, CompiledFilter, FirstSet, Node};
+use super::{class_bit, first_bits, label_bit, CompiledFilter, FirstSet, Node};
 use crate::label::Label;
 
 /// The most copies of a repeated pattern a program holds; past that a repetition is counted.
@@ -91,8 +91,13 @@ pub type Reg = u16;
 #[derive(Debug, Clone)]
 pub enum Inst {
     /// An annotation of the label that starts at the token, ends on the line and passes the
-    /// filters; each such annotation is a branch.
-    Label(Label, Box<[CompiledFilter]>),
+    /// filters; each such annotation is a branch. `bit` is the label's [`label_bit`], kept
+    /// here so the machine's step tests it without working it out.
+    Label {
+        label: Label,
+        bit: u64,
+        filters: Box<[CompiledFilter]>,
+    },
     /// These words, by their ids in [`RuleSet::words`](super::RuleSet::words).
     Literal(Box<[u32]>),
     /// A token with this bit (a class's, see [`class_bit`]).
@@ -190,7 +195,11 @@ impl Program {
     fn node(&mut self, node: &Node) {
         match node {
             Node::Label(label, filters) => {
-                self.push(Inst::Label(*label, filters.clone().into()));
+                self.push(Inst::Label {
+                    label: *label,
+                    bit: label_bit(*label),
+                    filters: filters.clone().into(),
+                });
             }
             Node::Literal(words) => {
                 self.push(Inst::Literal(words.clone().into()));

@@ -6,7 +6,7 @@
 use super::{Annotation, Capture, State, NONE};
 use crate::label::Label;
 use crate::rules::program::{Inst, Program, Reg};
-use crate::rules::{label_bit, CompiledFilter};
+use crate::rules::CompiledFilter;
 
 /// Instructions one attempt (a rule at a start token) may run, so a pathological pattern cannot
 /// stall a document. The built-in rules run under 300 on news text.
@@ -44,14 +44,18 @@ impl State<'_> {
             machine.budget -= 1;
             let bits = self.tables.token_bits[pos as usize];
             let moved = match &program[pc] {
-                Inst::Label(label, filters) => {
+                Inst::Label {
+                    label,
+                    bit,
+                    filters,
+                } => {
                     let from = self.tables.first_at[pos as usize];
                     let step = LabelStep {
                         label: *label,
                         filters,
                         pc,
                     };
-                    let last = (bits & label_bit(*label) != 0)
+                    let last = (bits & bit != 0)
                         .then(|| self.take_label(step, pos, from, line_end, machine))
                         .flatten();
                     last.is_some_and(|last| {
@@ -181,7 +185,7 @@ impl State<'_> {
                         id,
                     }) => {
                         machine.back_to(mark);
-                        let Inst::Label(label, filters) = &program[at] else {
+                        let Inst::Label { label, filters, .. } = &program[at] else {
                             unreachable!("only a label step leaves a choice of annotations");
                         };
                         let step = LabelStep {
