@@ -203,10 +203,14 @@ impl State<'_> {
                 }
             }
         }
-        // A nested run (a negation) drops its `Restore` frames unapplied: the registers it
-        // changed are its own, and each is written before it is read.
-        machine.stack.truncate(base);
-        machine.back_to(mark);
+        // A nested run (a negation) leaves the stack and the captures as it found them, and
+        // drops its `Restore` frames unapplied: the registers it changed are its own, and each is
+        // written before it is read. A whole attempt's leftovers are cleared by the next
+        // attempt's `prepare`, and only its best captures are read.
+        if !longest {
+            machine.stack.truncate(base);
+            machine.back_to(mark);
+        }
         end
     }
 
