@@ -853,14 +853,25 @@ impl<'a> State<'a> {
                 .iter()
                 .filter(|t| t.kind == TokenKind::Word)
                 .all(|t| t.capitalised),
+            CompiledFilter::Attr(_) | CompiledFilter::Seen(_) => self.filter_looked_up(id, filter),
+        }
+    }
+
+    /// [`State::filter_other`] for the filters that look the annotation up: a function of its
+    /// own, so the token filters, which call nothing, save no registers on the way in.
+    #[inline(never)]
+    fn filter_looked_up(&self, id: u32, filter: &CompiledFilter) -> bool {
+        match filter {
             // A rule's annotation (`filter` answers for the gazetteer's): its own attributes.
             CompiledFilter::Attr(test) => self.pipeline.rules().attr_tests[*test as usize]
                 .holds(self.attrs(id).iter().map(|(k, v)| (*k, &**v))),
             CompiledFilter::Seen(label) => {
                 let count = self.seen.get(&(*label, self.text(id))).copied();
                 // The annotation itself is not another sighting.
-                count.unwrap_or(0) > u32::from(a.label == *label)
+                let own = self.annotations[id as usize].label == *label;
+                count.unwrap_or(0) > u32::from(own)
             }
+            _ => unreachable!("only an attribute test and a sighting count look anything up"),
         }
     }
 
