@@ -254,29 +254,34 @@ impl UnlessSpans {
     fn of(&mut self, state: &State, label: Label) -> &[(u32, u32)] {
         let range = match self.by_label.iter().find(|(l, _)| *l == label) {
             Some((_, range)) => range.clone(),
-            None => {
-                let start = self.spans.len();
-                self.spans.extend(state.live_of_label(label).map(|id| {
-                    let a = &state.annotations[id as usize];
-                    (a.first, a.last)
-                }));
-                let spans = &mut self.spans[start..];
-                // They come latest added first, and a label's annotations are mostly added in
-                // order of their first token: reversed, they are nearly in order, which the sort
-                // passes through at once instead of moving each span past all the others.
-                spans.reverse();
-                spans.sort_unstable_by_key(|&(first, _)| first);
-                let mut furthest = 0;
-                for (_, last) in spans {
-                    furthest = furthest.max(*last);
-                    *last = furthest;
-                }
-                let range = start..self.spans.len();
-                self.by_label.push((label, range.clone()));
-                range
-            }
+            None => self.gather(state, label),
         };
         &self.spans[range]
+    }
+
+    /// Gathers the spans of `label` from `state`; returns where they are in `spans`. Out of
+    /// line: once per label and phase, and the usual lookup then saves no registers.
+    #[inline(never)]
+    fn gather(&mut self, state: &State, label: Label) -> std::ops::Range<usize> {
+        let start = self.spans.len();
+        self.spans.extend(state.live_of_label(label).map(|id| {
+            let a = &state.annotations[id as usize];
+            (a.first, a.last)
+        }));
+        let spans = &mut self.spans[start..];
+        // They come latest added first, and a label's annotations are mostly added in order of
+        // their first token: reversed, they are nearly in order, which the sort passes through
+        // at once instead of moving each span past all the others.
+        spans.reverse();
+        spans.sort_unstable_by_key(|&(first, _)| first);
+        let mut furthest = 0;
+        for (_, last) in spans {
+            furthest = furthest.max(*last);
+            *last = furthest;
+        }
+        let range = start..self.spans.len();
+        self.by_label.push((label, range.clone()));
+        range
     }
 }
 
