@@ -582,7 +582,14 @@ fn may_retone(bytes: &[u8], end: usize) -> bool {
     else {
         return false;
     };
-    match word.iter().rposition(|&b| is_char_start(b)) {
+    // `end` is a character boundary, so the last byte continues a character. The Latin letters
+    // of a run are two or three bytes long: their start is looked for there before searching.
+    let last = match *word {
+        [.., b, _] if is_char_start(b) => Some(word.len() - 2),
+        [.., b, _, _] if is_char_start(b) => Some(word.len() - 3),
+        _ => word.iter().rposition(|&b| is_char_start(b)),
+    };
+    match last {
         Some(last) if last > 0 => matches!(word[last - 1], b'o' | b'O' | b'u' | b'U'),
         _ => true,
     }
