@@ -14,6 +14,13 @@ pub fn equal_bytes(word: u64, needle: u8) -> u64 {
     x.wrapping_sub(ONES) & !x & (ONES << 7)
 }
 
+/// The high bit of each byte of `word` that is a control character (under 0x20), exact in the
+/// same way as [`equal_bytes`].
+#[inline]
+pub fn control_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES * 0x20) & !word & (ONES << 7)
+}
+
 /// The eight bytes of `bytes` from `at`, read little-endian.
 #[inline]
 pub fn word_at(bytes: &[u8], at: usize) -> u64 {

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::usual_json;
 use crate::bytes::find_byte;
 
 /// One document to annotate.
@@ -493,7 +494,14 @@ impl JsonLine {
         if text.trim().is_empty() {
             return None;
         }
-        Some(match serde_json::from_str::<JsonDocument>(&text) {
+        let parsed = match usual_json::read(&text) {
+            Some((id, body)) => Ok(JsonDocument {
+                id: id.map(serde_json::Value::String),
+                text: Some(body),
+            }),
+            None => serde_json::from_str::<JsonDocument>(&text),
+        };
+        Some(match parsed {
             Ok(JsonDocument {
                 text: Some(body),
                 id,

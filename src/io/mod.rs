@@ -2,3 +2,4 @@
 
 pub mod input;
 pub mod output;
+mod usual_json;
