@@ -858,26 +858,29 @@ impl<'a> State<'a> {
                 .iter()
                 .filter(|t| t.kind == TokenKind::Word)
                 .all(|t| t.capitalised),
-            CompiledFilter::Attr(_) | CompiledFilter::Seen(_) => self.filter_looked_up(id, filter),
+            CompiledFilter::Attr(test) => self.own_attr_holds(id, *test),
+            CompiledFilter::Seen(label) => self.seen_elsewhere(id, *label),
         }
     }
 
-    /// [`State::filter_other`] for the filters that look the annotation up: a function of its
-    /// own, so the token filters, which call nothing, save no registers on the way in.
+    // The two filters that look the annotation up are functions of their own, so the token
+    // filters, which call nothing, save no registers on the way in.
+
+    /// Whether attribute test `test` holds for rule annotation `id`'s own attributes (`filter`
+    /// answers for the gazetteer's).
     #[inline(never)]
-    fn filter_looked_up(&self, id: u32, filter: &CompiledFilter) -> bool {
-        match filter {
-            // A rule's annotation (`filter` answers for the gazetteer's): its own attributes.
-            CompiledFilter::Attr(test) => self.pipeline.rules().attr_tests[*test as usize]
-                .holds(self.attrs(id).iter().map(|(k, v)| (*k, &**v))),
-            CompiledFilter::Seen(label) => {
-                let count = self.seen.get(&(*label, self.text(id))).copied();
-                // The annotation itself is not another sighting.
-                let own = self.annotations[id as usize].label == *label;
-                count.unwrap_or(0) > u32::from(own)
-            }
-            _ => unreachable!("only an attribute test and a sighting count look anything up"),
-        }
+    fn own_attr_holds(&self, id: u32, test: u16) -> bool {
+        self.pipeline.rules().attr_tests[test as usize]
+            .holds(self.attrs(id).iter().map(|(k, v)| (*k, &**v)))
+    }
+
+    /// Whether annotation `id`'s text has been seen as `label` elsewhere in the document: the
+    /// annotation itself is not another sighting.
+    #[inline(never)]
+    fn seen_elsewhere(&self, id: u32, label: Label) -> bool {
+        let count = self.seen.get(&(label, self.text(id))).copied();
+        let own = self.annotations[id as usize].label == label;
+        count.unwrap_or(0) > u32::from(own)
     }
 
     // Out of line: once per winner, and inlined into the phase's loop it cost that loop more
