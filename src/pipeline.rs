@@ -14,7 +14,7 @@ use crate::places::{PlaceIndex, Query, Resolution};
 use crate::rules::engine::{self, Loss, Source, State};
 use crate::rules::facts::EntryFacts;
 use crate::rules::{at_grown, RuleSet, NO_WORD};
-use crate::text::{as_display_form, push_display_form, Normalized};
+use crate::text::Normalized;
 
 /// One mention, ready to write. Its text, and its canonical form and source where they can,
 /// borrow from the document and the pipeline: most rows are written and dropped at once.
@@ -518,8 +518,11 @@ impl Pipeline {
         let flush = |out: &mut String, from: u32, to: u32| {
             if from < to {
                 space_before(out, from);
-                let (s, e) = doc.token_span(from as usize, to as usize);
-                push_display_form(out, doc.original_slice(text, s, e));
+                match doc.token_display_form(text, from as usize, to as usize) {
+                    // Taken rather than copied.
+                    Cow::Owned(form) if out.is_empty() => *out = form,
+                    form => out.push_str(&form),
+                }
             }
         };
         let mut run_start = a.first;
@@ -559,8 +562,7 @@ impl Pipeline {
         }
         if run_start == a.first {
             // Nothing expanded: the mention's own text, if that is its display form.
-            let (s, e) = doc.token_span(a.first as usize, a.last as usize);
-            return as_display_form(doc.original_slice(text, s, e));
+            return doc.token_display_form(text, a.first as usize, a.last as usize);
         }
         flush(out, run_start, a.last);
         Cow::Owned(out.as_str().to_owned())

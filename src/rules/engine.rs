@@ -971,13 +971,12 @@ impl<'a> State<'a> {
                     .filter(|c| c.first < c.last)?;
                 match attr {
                     None => {
-                        let (start, end) = self.doc.token_span(c.first as usize, c.last as usize);
                         let doc: &'a Normalized = self.doc;
-                        Some(crate::text::as_display_form(doc.original_slice(
+                        Some(doc.token_display_form(
                             self.original,
-                            start,
-                            end,
-                        )))
+                            c.first as usize,
+                            c.last as usize,
+                        ))
                     }
                     Some(key) => self.attr(c.annotation?, key),
                 }

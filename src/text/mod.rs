@@ -6,7 +6,5 @@
 mod normalize;
 mod token;
 
-pub use normalize::{
-    as_display_form, display_form, match_key, push_display_form, Normalized, Tokenized,
-};
+pub use normalize::{display_form, match_key, Normalized, Tokenized};
 pub use token::{Token, TokenKind};

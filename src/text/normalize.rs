@@ -84,6 +84,75 @@ impl Normalized {
     pub fn token_text(&self, first: usize, last: usize) -> &str {
         &self.text[self.tokens[first].start as usize..self.tokens[last - 1].end as usize]
     }
+
+    /// The display form of the original text of tokens `[first, last)`, borrowing it when it is
+    /// its own: as when it is their normalised text with some letters upper case, which is
+    /// cheaper to see than by looking at the original alone.
+    pub fn token_display_form<'t>(
+        &self,
+        original: &'t str,
+        first: usize,
+        last: usize,
+    ) -> Cow<'t, str> {
+        let (start, end) = self.token_span(first, last);
+        let text = self.original_slice(original, start, end);
+        if is_recased(text, self.token_text(first, last)) {
+            return Cow::Borrowed(text);
+        }
+        as_display_form(text)
+    }
+}
+
+/// Whether `original` is `normalized` with some letters upper case (of those of [`latin_case`]),
+/// compared eight bytes at a time. Then `original` is its own display form, as only case stands
+/// between that and the normalised form.
+fn is_recased(original: &str, normalized: &str) -> bool {
+    let (o, n) = (original.as_bytes(), normalized.as_bytes());
+    if o.len() != n.len() {
+        return false;
+    }
+    let word = |bytes: &[u8], at: usize| {
+        let chunk = bytes.get(at..at + 8)?;
+        Some(u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?))
+    };
+    let mut at = 0;
+    while at < o.len() {
+        // The first byte from `at` on where they differ.
+        let differs = match (word(o, at), word(n, at)) {
+            (Some(a), Some(b)) if a == b => {
+                at += 8;
+                continue;
+            }
+            (Some(a), Some(b)) => at + (a ^ b).trailing_zeros() as usize / 8,
+            _ if o[at] == n[at] => {
+                at += 1;
+                continue;
+            }
+            _ => at,
+        };
+        let b = o[differs];
+        if b.is_ascii() {
+            if !b.is_ascii_uppercase() || n[differs] != b.to_ascii_lowercase() {
+                return false;
+            }
+            at = differs + 1;
+            continue;
+        }
+        // The character differing starts at the same byte in both, as the bytes before are alike.
+        let start = o[..=differs]
+            .iter()
+            .rposition(|&b| is_char_start(b))
+            .unwrap_or_default();
+        let char_at = |s: &str| s.get(start..).and_then(|rest| rest.chars().next());
+        let (Some(upper), Some(lower)) = (char_at(original), char_at(normalized)) else {
+            return false;
+        };
+        if latin_case(upper) != Some((lower, true)) {
+            return false;
+        }
+        at = start + upper.len_utf8();
+    }
+    true
 }
 
 /// Texts normalised for matching, with their tokens but without the maps back to the original:
@@ -152,22 +221,13 @@ pub fn display_form(text: &str) -> String {
 }
 
 /// The display form of `text`, borrowing `text` when it is its own (as most names are).
-pub fn as_display_form(text: &str) -> Cow<'_, str> {
+fn as_display_form(text: &str) -> Cow<'_, str> {
     if display_form_capitals(text).is_some() {
         return Cow::Borrowed(text);
     }
     let mut builder = Builder::new(false, Record::Text, text.len());
     builder.feed(text);
     Cow::Owned(builder.finish().text)
-}
-
-/// Appends the display form of `text` to `out`.
-pub fn push_display_form(out: &mut String, text: &str) {
-    match as_display_form(text) {
-        // Taken rather than copied.
-        Cow::Owned(form) if out.is_empty() => *out = form,
-        form => out.push_str(&form),
-    }
 }
 
 /// If `text` is its own display form, how many of its letters are upper-case letters outside
@@ -1314,6 +1374,38 @@ mod tests {
             "ạ\u{301}",
         ] {
             assert_eq!(display_form_capitals(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn token_display_forms_are_the_originals_display_forms() {
+        let original =
+            "Ông NGUYỄN Văn An (Hoà Bình),  ĐẢNG ủy Thuý\nKiều; Ðà k\u{212a} Ạ\u{301}b 12.5";
+        let n = Normalized::new(original);
+        for first in 0..n.tokens.len() {
+            for last in first + 1..=n.tokens.len() {
+                let (start, end) = n.token_span(first, last);
+                let text = n.original_slice(original, start, end);
+                let form = n.token_display_form(original, first, last);
+                assert_eq!(form, display_form(text), "{text:?}");
+                assert_eq!(matches!(form, Cow::Borrowed(_)), form == text, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn recased_texts_differ_from_their_normalised_form_in_case_only() {
+        assert!(is_recased("Nguyễn Văn AN Đà ẠB", "nguyễn văn an đà ạb"));
+        assert!(is_recased("", ""));
+        for (original, normalized) in [
+            ("Hoà", "hòa"),
+            ("Ðà", "đà"),
+            ("\u{212a}", "k"),
+            ("a", "A"),
+            ("ab", "a"),
+            ("Nguyễn Văn An-", "nguyễn văn an_"),
+        ] {
+            assert!(!is_recased(original, normalized), "{original:?}");
         }
     }
 
