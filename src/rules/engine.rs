@@ -292,6 +292,50 @@ fn furthest_end(spans: &[(u32, u32)], pos: u32) -> u32 {
     starting.checked_sub(1).map_or(0, |i| spans[i].1)
 }
 
+/// The lists and tables of a [`State`] that adding an annotation writes, cut to the document's
+/// tokens and the labels (see [`State::entry`]).
+struct Entry<'t> {
+    annotations: &'t mut Vec<Annotation>,
+    next: &'t mut Vec<u32>,
+    previous_of_label: &'t mut Vec<u32>,
+    first_at: &'t mut [u32],
+    last_at: &'t mut [u32],
+    token_bits: &'t mut [u64],
+    label_marks: &'t [LabelMarks],
+    reach: &'t mut [u32],
+    last_of_label: &'t mut [u32],
+    starts: &'t mut StartMaps,
+}
+
+impl Entry<'_> {
+    /// Adds `annotation`; returns its id. Inlined: State::new calls it for every gazetteer
+    /// hit, and the call and the annotation built for it cost as much as the work.
+    #[inline(always)]
+    fn add(&mut self, annotation: Annotation) -> u32 {
+        let id = self.annotations.len() as u32;
+        let (label, first, last) = (annotation.label, annotation.first, annotation.last);
+        // Pushed first: pushed last, it was built aside and copied into place.
+        self.annotations.push(annotation);
+        let pos = first as usize;
+        match self.first_at[pos] {
+            NONE => self.first_at[pos] = id,
+            _ => self.next[self.last_at[pos] as usize] = id,
+        }
+        self.last_at[pos] = id;
+        self.next.push(NONE);
+        let label = label.0 as usize;
+        let marks = self.label_marks[label];
+        self.token_bits[pos] |= marks.bit;
+        self.starts.mark(pos, marks.phases);
+        let reach = &mut self.reach[label];
+        *reach = (*reach).max(last - first);
+        let last_of_label = &mut self.last_of_label[label];
+        self.previous_of_label.push(*last_of_label);
+        *last_of_label = id;
+        id
+    }
+}
+
 impl<'a> State<'a> {
     /// The state of document `doc` before the rules run: its tokens' tables and the
     /// annotations of the gazetteer hits of `scan`. It is built in the memory of a finished
@@ -421,9 +465,10 @@ impl<'a> State<'a> {
             losses: trace.then(Vec::new),
             tables,
         };
+        let mut entry = state.entry();
         for hit in hits {
             for (index, kind) in pipeline.matcher().kinds(hit.key).iter().enumerate() {
-                state.add(Annotation {
+                entry.add(Annotation {
                     label: kind.label,
                     first: hit.first,
                     last: hit.last,
@@ -448,31 +493,30 @@ impl<'a> State<'a> {
         }
     }
 
-    // Inlined: State::new calls it for every gazetteer hit, and the call and the annotation
-    // built for it cost as much as the work.
-    #[inline(always)]
+    /// Adds `annotation`; returns its id.
     fn add(&mut self, annotation: Annotation) -> u32 {
-        let id = self.annotations.len() as u32;
-        let (label, first, last) = (annotation.label, annotation.first, annotation.last);
-        // Pushed first: pushed last, it was built aside and copied into place.
-        self.annotations.push(annotation);
-        let pos = first as usize;
-        match self.tables.first_at[pos] {
-            NONE => self.tables.first_at[pos] = id,
-            _ => self.tables.next[self.tables.last_at[pos] as usize] = id,
+        self.entry().add(annotation)
+    }
+
+    /// The tables an annotation is entered in, borrowed for a run of adds.
+    fn entry(&mut self) -> Entry<'_> {
+        // Cut to one length per kind of table: an add then tests the token it starts at once
+        // for the three token tables and its label once for the three label tables.
+        let tokens = self.doc.tokens.len() + 1;
+        let labels = self.tables.label_marks.len();
+        let t = &mut self.tables;
+        Entry {
+            annotations: &mut self.annotations,
+            next: &mut t.next,
+            previous_of_label: &mut t.previous_of_label,
+            first_at: &mut t.first_at[..tokens],
+            last_at: &mut t.last_at[..tokens],
+            token_bits: &mut t.token_bits[..tokens],
+            label_marks: &t.label_marks[..labels],
+            reach: &mut t.reach[..labels],
+            last_of_label: &mut t.last_of_label[..labels],
+            starts: &mut t.starts,
         }
-        self.tables.last_at[pos] = id;
-        self.tables.next.push(NONE);
-        let label = label.0 as usize;
-        let marks = self.tables.label_marks[label];
-        self.tables.token_bits[pos] |= marks.bit;
-        self.tables.starts.mark(pos, marks.phases);
-        let reach = &mut self.tables.reach[label];
-        *reach = (*reach).max(last - first);
-        let last_of_label = &mut self.tables.last_of_label[label];
-        self.tables.previous_of_label.push(*last_of_label);
-        *last_of_label = id;
-        id
     }
 
     /// The attributes annotation `id` was given by the rule that made it, `(key, value)`.
