@@ -17,6 +17,7 @@ mod automaton;
 mod table;
 
 use std::collections::hash_map;
+use std::ops::Range;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -73,9 +74,10 @@ pub struct Matcher {
     codes: Codes,
     pub groups: Vec<KeyGroup>,
     /// Every kind of every group, group by group; the kinds of group `g` are
-    /// `slots[slot_starts[g]..slot_starts[g + 1]]`.
+    /// `slots[slot_ranges[g]]`. A range per group rather than each group's start, so a hit's
+    /// kinds are one lookup.
     slots: Vec<KindSlot>,
-    slot_starts: Vec<u32>,
+    slot_ranges: Vec<Range<u32>>,
 }
 
 impl Matcher {
@@ -138,27 +140,27 @@ impl Matcher {
                 .map(|tokens| codes.symbols(&chunk.text, tokens))
         }));
         codes.enter(|code| automaton.entry(code));
-        let (slots, slot_starts) = kind_slots(gazetteer, &groups);
+        let (slots, slot_ranges) = kind_slots(gazetteer, &groups);
         Ok(Matcher {
             automaton,
             codes,
             groups,
             slots,
-            slot_starts,
+            slot_ranges,
         })
     }
 
     /// The kinds of key group `key`, in the order of its [`KeyGroup::kinds`].
     #[inline]
     pub fn kinds(&self, key: u32) -> &[KindSlot] {
-        let key = key as usize;
-        &self.slots[self.slot_starts[key] as usize..self.slot_starts[key + 1] as usize]
+        let Range { start, end } = self.slot_ranges[key as usize];
+        &self.slots[start as usize..end as usize]
     }
 
     /// The number of the `kind`-th kind of key group `key` among all groups' kinds (for tables
     /// of facts per kind).
     pub fn slot(&self, key: u32, kind: u32) -> usize {
-        self.slot_starts[key as usize] as usize + kind as usize
+        self.slot_ranges[key as usize].start as usize + kind as usize
     }
 
     /// How many kinds all groups have.
@@ -228,12 +230,12 @@ impl Matcher {
     }
 }
 
-/// The [`KindSlot`]s of `groups`, and where each group's kinds start among them.
-fn kind_slots(gazetteer: &Gazetteer, groups: &[KeyGroup]) -> (Vec<KindSlot>, Vec<u32>) {
+/// The [`KindSlot`]s of `groups`, and where each group's kinds are among them.
+fn kind_slots(gazetteer: &Gazetteer, groups: &[KeyGroup]) -> (Vec<KindSlot>, Vec<Range<u32>>) {
     let mut slots = Vec::with_capacity(groups.len());
-    let mut starts = Vec::with_capacity(groups.len() + 1);
+    let mut ranges = Vec::with_capacity(groups.len());
     for group in groups {
-        starts.push(slots.len() as u32);
+        let start = slots.len() as u32;
         slots.extend(group.kinds.iter().map(|(label, entries)| {
             KindSlot {
                 label: *label,
@@ -245,9 +247,9 @@ fn kind_slots(gazetteer: &Gazetteer, groups: &[KeyGroup]) -> (Vec<KindSlot>, Vec
                     .find(|&e| gazetteer.entries[e as usize].canonical.is_some()),
             }
         }));
+        ranges.push(start..slots.len() as u32);
     }
-    starts.push(slots.len() as u32);
-    (slots, starts)
+    (slots, ranges)
 }
 
 /// Keys tokenised together, sharing their buffers: enough to make allocations rare, few enough

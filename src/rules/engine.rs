@@ -336,6 +336,15 @@ impl Entry<'_> {
     }
 }
 
+/// Sets back to [`NONE`] the entries of `first_at` where `annotations` start. Out of line: in
+/// [`State::new`]'s body the list's address and length were reloaded at every step.
+#[inline(never)]
+fn forget_starts(first_at: &mut [u32], annotations: &[Annotation]) {
+    for a in annotations {
+        first_at[a.first as usize] = NONE;
+    }
+}
+
 impl<'a> State<'a> {
     /// The state of document `doc` before the rules run: its tokens' tables and the
     /// annotations of the gazetteer hits of `scan`. It is built in the memory of a finished
@@ -431,9 +440,7 @@ impl<'a> State<'a> {
         let hits = &scan.hits;
         // The last document's list is NONE but where its annotations start: setting those back
         // writes less than filling the list. Neither list is shortened (see `Buffers`).
-        for a in &annotations {
-            first_at[a.first as usize] = NONE;
-        }
+        forget_starts(first_at, &annotations);
         for list in [&mut *first_at, &mut *last_at] {
             list.resize(list.len().max(tokens + 1), NONE);
         }
