@@ -152,6 +152,16 @@ mod tests {
         text: Option<String>,
     }
 
+    impl Serde {
+        /// What [`read`] gave, as serde_json would give it.
+        fn of((id, text): (Option<String>, String)) -> Serde {
+            Serde {
+                id,
+                text: Some(text),
+            }
+        }
+    }
+
     #[test]
     fn usual_lines_read_as_serde_json_reads_them() {
         let long = "Hà Nội \\\"x\\\" ".repeat(9);
@@ -164,15 +174,8 @@ mod tests {
         ];
         for line in &lines {
             let serde: Serde = serde_json::from_str(line).unwrap();
-            let (id, text) = read(line).unwrap_or_else(|| panic!("{line}"));
-            assert_eq!(
-                Serde {
-                    id,
-                    text: Some(text)
-                },
-                serde,
-                "{line}"
-            );
+            let read = read(line).unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(Serde::of(read), serde, "{line}");
         }
     }
 
@@ -191,16 +194,7 @@ mod tests {
                     let line = format!(r#"{{"id":"d","text":"{body}"}}"#);
                     let serde = serde_json::from_str::<Serde>(&line);
                     match (read(&line), serde) {
-                        (Some((id, text)), Ok(serde)) => {
-                            assert_eq!(
-                                Serde {
-                                    id,
-                                    text: Some(text)
-                                },
-                                serde,
-                                "{line}"
-                            )
-                        }
+                        (Some(read), Ok(serde)) => assert_eq!(Serde::of(read), serde, "{line}"),
                         (Some(_), Err(error)) => {
                             panic!("{line}: read, but serde_json says {error}")
                         }
