@@ -31,16 +31,28 @@ pub fn word_at(bytes: &[u8], at: usize) -> u64 {
 
 /// Where `needle` first occurs in `haystack`.
 pub fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    find_first(haystack, |word| equal_bytes(word, needle), |b| b == needle)
+}
+
+/// Where the first byte of `haystack` that `is` holds for lies, found eight bytes at a time by
+/// `flags`, which gives the high bit of each byte of a word (read little-endian) that `is` holds
+/// for, exact at the lowest (as [`equal_bytes`]).
+#[inline]
+pub fn find_first(
+    haystack: &[u8],
+    flags: impl Fn(u64) -> u64,
+    is: impl Fn(u8) -> bool,
+) -> Option<usize> {
     let (words, rest) = haystack.as_chunks::<8>();
     let mut start = 0;
     for &word in words {
-        let equal = equal_bytes(u64::from_le_bytes(word), needle);
-        if equal != 0 {
-            return Some(start + equal.trailing_zeros() as usize / 8);
+        let found = flags(u64::from_le_bytes(word));
+        if found != 0 {
+            return Some(start + found.trailing_zeros() as usize / 8);
         }
         start += 8;
     }
-    let rest = rest.iter().position(|&b| b == needle);
+    let rest = rest.iter().position(|&b| is(b));
     rest.map(|at| start + at)
 }
 

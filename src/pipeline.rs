@@ -11,7 +11,7 @@ use crate::label::{Label, Labels, MENTION_TYPES};
 use crate::link;
 use crate::matcher::{Matcher, Scan};
 use crate::places::{PlaceIndex, Query, Resolution};
-use crate::rules::engine::{self, Loss, Source, State};
+use crate::rules::engine::{self, LabelMarks, Loss, Source, State};
 use crate::rules::facts::EntryFacts;
 use crate::rules::{at_grown, RuleSet, NO_WORD};
 use crate::text::Normalized;
@@ -86,6 +86,8 @@ pub struct Pipeline {
     /// The label of each of [`MENTION_TYPES`] the rules make, with its index there (the order
     /// of a document's rows at one span).
     mention_labels: Vec<(Label, u8)>,
+    /// What an annotation of each label (by id) marks at its first token.
+    label_marks: Vec<LabelMarks>,
 }
 
 /// The memory a worker reuses from one document to the next, as a regex engine's cache: the
@@ -174,6 +176,9 @@ impl Pipeline {
             .zip(MENTION_TYPES)
             .filter_map(|(rank, name)| Some((labels.get(name)?, rank)))
             .collect();
+        let label_marks = (0..labels.count())
+            .map(|label| LabelMarks::of(Label(label as _), &rules.phase_starts))
+            .collect();
         Ok(Pipeline {
             labels,
             gazetteer,
@@ -186,6 +191,7 @@ impl Pipeline {
             role,
             expanding,
             mention_labels,
+            label_marks,
         })
     }
 
@@ -203,6 +209,11 @@ impl Pipeline {
 
     pub fn rules(&self) -> &RuleSet {
         &self.rules
+    }
+
+    /// What an annotation of each label (by id) marks at its first token.
+    pub fn label_marks(&self) -> &[LabelMarks] {
+        &self.label_marks
     }
 
     pub fn facts(&self) -> &EntryFacts {

@@ -5,7 +5,7 @@
 //! present) whose strings need no `\u` escape is read here; any other line, and every error, is
 //! left to serde_json, which decides it and words its errors as before.
 
-use crate::bytes::{control_bytes, equal_bytes, word_at};
+use crate::bytes::{control_bytes, equal_bytes, find_first};
 
 /// The id (if given) and the text of a usual line; `None` for any other line.
 pub fn read(line: &str) -> Option<(Option<String>, String)> {
@@ -14,13 +14,14 @@ pub fn read(line: &str) -> Option<(Option<String>, String)> {
     let mut text = None;
     cursor.expect(b'{')?;
     loop {
-        let field = match cursor.raw_string()? {
-            b"id" if id.is_none() => &mut id,
-            b"text" if text.is_none() => &mut text,
+        // The text is most of the line: once it has an escape, room for the rest is reserved.
+        let (field, most_of_line) = match cursor.raw_string()? {
+            b"id" if id.is_none() => (&mut id, false),
+            b"text" if text.is_none() => (&mut text, true),
             _ => return None,
         };
         cursor.expect(b':')?;
-        *field = Some(cursor.string()?);
+        *field = Some(cursor.string(most_of_line)?);
         match cursor.next_byte()? {
             b',' => continue,
             b'}' => break,
@@ -66,8 +67,9 @@ impl Cursor<'_> {
         (self.line.as_bytes().get(end)? == &b'"').then(|| &self.line.as_bytes()[start..end])
     }
 
-    /// A string value, its one-character escapes undone.
-    fn string(&mut self) -> Option<String> {
+    /// A string value, its one-character escapes undone; `most_of_line` if it may run on to the
+    /// line's end, to size the copy made at its first escape.
+    fn string(&mut self, most_of_line: bool) -> Option<String> {
         self.expect(b'"')?;
         let bytes = self.line.as_bytes();
         // Filled only once an escape is met: a string without one is copied once, at its end.
@@ -102,7 +104,8 @@ impl Cursor<'_> {
             };
             if unescaped.capacity() == 0 {
                 // The string is no longer than the rest of the line.
-                unescaped.reserve(bytes.len() - start);
+                let room = if most_of_line { bytes.len() } else { end + 2 };
+                unescaped.reserve(room - start);
             }
             unescaped.push_str(piece);
             unescaped.push(escaped);
@@ -126,20 +129,9 @@ fn plain_run(bytes: &[u8]) -> usize {
         }
         start += 32;
     }
-    while start + 8 <= bytes.len() {
-        let word = word_at(bytes, start);
-        let flags = equal_bytes(word, b'"') | equal_bytes(word, b'\\') | control_bytes(word);
-        if flags != 0 {
-            return start + flags.trailing_zeros() as usize / 8;
-        }
-        start += 8;
-    }
     let rest = &bytes[start..];
-    start
-        + rest
-            .iter()
-            .position(|&b| plain(b) == 0)
-            .unwrap_or(rest.len())
+    let flags = |word| equal_bytes(word, b'"') | equal_bytes(word, b'\\') | control_bytes(word);
+    start + find_first(rest, flags, |b| plain(b) == 0).unwrap_or(rest.len())
 }
 
 #[cfg(test)]

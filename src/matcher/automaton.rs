@@ -7,10 +7,11 @@
 //! text has: a key can start after anything.
 //!
 //! The construction is the textbook one: a trie of the patterns, failure links from a
-//! breadth-first pass, and for each state a link to the nearest state down its failure chain
-//! where patterns end, so that every pattern ending at a token is reported (overlapping
-//! matches). At one token, matches come longest first, and patterns of the same tokens in the
-//! order they were given.
+//! breadth-first pass, and for each state the first of the patterns ending there or at the
+//! nearest such state down its failure chain, the outputs chained on down the chain, so that
+//! every pattern ending at a token is reported (overlapping matches). A step's target carries a
+//! bit saying whether it reports at all. At one token, matches come longest first, and patterns
+//! of the same tokens in the order they were given.
 
 use rustc_hash::FxHashMap;
 
@@ -262,6 +263,9 @@ impl Automaton {
     /// state to go to: the root's table, the single transitions and the forks.
     fn mark_reports(&mut self) {
         let reports: Vec<bool> = self.nodes.iter().map(|n| n.report != NONE).collect();
+        // An empty slot of the root's table or of a fork leads to the root: marked, it would
+        // read as full.
+        debug_assert!(!reports[ROOT as usize], "the root reports no pattern");
         let mark = |state: StateId| match reports[state as usize] {
             true => state | REPORTS,
             false => state,

@@ -94,8 +94,6 @@ struct Tables {
     /// The most tokens an annotation of each label (by id) spans, so the annotations around a
     /// span are found by looking back that far instead of over the whole document.
     reach: Vec<u32>,
-    /// What an annotation of each label (by id) marks at its first token.
-    label_marks: Vec<LabelMarks>,
     /// The last annotation added with each label (by id), or [`NONE`]; `previous_of_label` chains
     /// each annotation to the one added before it with its label, so a label's annotations are
     /// found without passing over the others.
@@ -189,10 +187,10 @@ impl LeadEnds {
     };
 }
 
-/// What an annotation of a label marks at its first token, worked out once per label rather
-/// than for every gazetteer hit.
+/// What an annotation of a label marks at its first token, worked out once per label when the
+/// pipeline is built ([`Pipeline::label_marks`]) rather than for every annotation.
 #[derive(Debug, Clone, Copy)]
-struct LabelMarks {
+pub struct LabelMarks {
     /// Its [`label_bit`] among the token's bits.
     bit: u64,
     /// The phases that can start at it.
@@ -201,7 +199,7 @@ struct LabelMarks {
 
 impl LabelMarks {
     /// The marks of `label`, whose phases come from `starts`.
-    fn of(label: Label, starts: &PhaseStarts) -> LabelMarks {
+    pub fn of(label: Label, starts: &PhaseStarts) -> LabelMarks {
         LabelMarks {
             bit: label_bit(label),
             phases: starts.of_label(label),
@@ -367,7 +365,6 @@ impl<'a> State<'a> {
             last_at,
             next,
             reach,
-            label_marks,
             last_of_label,
             previous_of_label,
             token_bits,
@@ -454,9 +451,6 @@ impl<'a> State<'a> {
         let labels = pipeline.labels().count();
         reach.clear();
         reach.resize(labels, 0);
-        label_marks.clear();
-        label_marks
-            .extend((0..labels).map(|label| LabelMarks::of(Label(label as _), phase_starts)));
         last_of_label.clear();
         last_of_label.resize(labels, NONE);
         holds.clear();
@@ -510,7 +504,9 @@ impl<'a> State<'a> {
         // Cut to one length per kind of table: an add then tests the token it starts at once
         // for the three token tables and its label once for the three label tables.
         let tokens = self.doc.tokens.len() + 1;
-        let labels = self.tables.label_marks.len();
+        let pipeline: &'a Pipeline = self.pipeline;
+        let label_marks = pipeline.label_marks();
+        let labels = label_marks.len();
         let t = &mut self.tables;
         Entry {
             annotations: &mut self.annotations,
@@ -519,7 +515,7 @@ impl<'a> State<'a> {
             first_at: &mut t.first_at[..tokens],
             last_at: &mut t.last_at[..tokens],
             token_bits: &mut t.token_bits[..tokens],
-            label_marks: &t.label_marks[..labels],
+            label_marks,
             reach: &mut t.reach[..labels],
             last_of_label: &mut t.last_of_label[..labels],
             starts: &mut t.starts,

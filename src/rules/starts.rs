@@ -294,13 +294,8 @@ impl StartMaps {
 
     /// Marks token `pos` as a start of the phases in `phases` (a set of slots).
     #[inline]
-    pub fn mark(&mut self, pos: usize, mut phases: u64) {
-        let (word, bit) = (pos / 64, 1u64 << (pos % 64));
-        while phases != 0 {
-            let slot = phases.trailing_zeros() as usize;
-            phases &= phases - 1;
-            self.maps[slot * self.words + word] |= bit;
-        }
+    pub fn mark(&mut self, pos: usize, phases: u64) {
+        self.mark_block(pos / 64, phases, 1 << (pos % 64));
     }
 
     /// Marks the tokens of block `block` (tokens `64 * block` on) whose bits are set in `tokens`

@@ -19,6 +19,7 @@ use unicode_normalization::char::{compose, is_combining_mark};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use super::token::{Token, TokenKind};
+use crate::bytes::word_at;
 
 /// A document's text after normalisation, with its tokens and the map back to the original.
 #[derive(Debug, Default)]
@@ -111,24 +112,22 @@ fn is_recased(original: &str, normalized: &str) -> bool {
     if o.len() != n.len() {
         return false;
     }
-    let word = |bytes: &[u8], at: usize| {
-        let chunk = bytes.get(at..at + 8)?;
-        Some(u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?))
-    };
     let mut at = 0;
     while at < o.len() {
         // The first byte from `at` on where they differ.
-        let differs = match (word(o, at), word(n, at)) {
-            (Some(a), Some(b)) if a == b => {
-                at += 8;
-                continue;
+        let differs = if at + 8 <= o.len() {
+            match word_at(o, at) ^ word_at(n, at) {
+                0 => {
+                    at += 8;
+                    continue;
+                }
+                unlike => at + unlike.trailing_zeros() as usize / 8,
             }
-            (Some(a), Some(b)) => at + (a ^ b).trailing_zeros() as usize / 8,
-            _ if o[at] == n[at] => {
-                at += 1;
-                continue;
-            }
-            _ => at,
+        } else if o[at] == n[at] {
+            at += 1;
+            continue;
+        } else {
+            at
         };
         let b = o[differs];
         if b.is_ascii() {
@@ -924,8 +923,9 @@ impl Builder {
     }
 
     /// Pushes the pieces of the stretch `rest` from byte `first` on, where no word is open and
-    /// tokens are recorded, as long as each needs nothing but its token: punctuation marks, and runs that are words of
-    /// their own (ended by what follows them, neither lower-cased nor retoned). Returns what it
+    /// tokens are recorded, as long as each needs nothing but its token: punctuation marks, and
+    /// runs that are words of their own (ended by what follows them, neither lower-cased nor
+    /// retoned). Returns what it
     /// stopped at, for [`Builder::push_stretch`] to take. Byte `first` of `rest` goes to byte
     /// `text_at` of the text, and the pieces after it as far on.
     ///
