@@ -11,7 +11,7 @@ use crate::label::{Label, Labels, MENTION_TYPES};
 use crate::link;
 use crate::matcher::{Matcher, Scan};
 use crate::places::{PlaceIndex, Query, Resolution};
-use crate::rules::engine::{self, LabelMarks, Loss, Source, State};
+use crate::rules::engine::{self, Loss, Source, StartMarks, State};
 use crate::rules::facts::EntryFacts;
 use crate::rules::{at_grown, RuleSet, NO_WORD};
 use crate::text::Normalized;
@@ -86,8 +86,8 @@ pub struct Pipeline {
     /// The label of each of [`MENTION_TYPES`] the rules make, with its index there (the order
     /// of a document's rows at one span).
     mention_labels: Vec<(Label, u8)>,
-    /// What an annotation of each label (by id) marks at its first token.
-    label_marks: Vec<LabelMarks>,
+    /// What the start of an annotation of each label, or of a token of each shape, marks.
+    start_marks: StartMarks,
 }
 
 /// The memory a worker reuses from one document to the next, as a regex engine's cache: the
@@ -166,19 +166,17 @@ impl Pipeline {
         }
         let (loc, role) = (labels.intern("LOC"), labels.intern("ROLE"));
         let place = labels.intern("place");
-        let mut expanding = Vec::new();
+        let mut expanding = vec![false; labels.count()];
         for slot in (0..matcher.groups.len() as u32).flat_map(|key| matcher.kinds(key)) {
             if slot.canonical_entry.is_some() && slot.label != place {
-                *at_grown(&mut expanding, usize::from(slot.label.0), false) = true;
+                expanding[usize::from(slot.label.0)] = true;
             }
         }
         let mention_labels = (0..)
             .zip(MENTION_TYPES)
             .filter_map(|(rank, name)| Some((labels.get(name)?, rank)))
             .collect();
-        let label_marks = (0..labels.count())
-            .map(|label| LabelMarks::of(Label(label as _), &rules.phase_starts))
-            .collect();
+        let start_marks = StartMarks::new(&labels, &rules.phase_starts);
         Ok(Pipeline {
             labels,
             gazetteer,
@@ -191,7 +189,7 @@ impl Pipeline {
             role,
             expanding,
             mention_labels,
-            label_marks,
+            start_marks,
         })
     }
 
@@ -211,9 +209,9 @@ impl Pipeline {
         &self.rules
     }
 
-    /// What an annotation of each label (by id) marks at its first token.
-    pub fn label_marks(&self) -> &[LabelMarks] {
-        &self.label_marks
+    /// What the start of an annotation of each label, or of a token of each shape, marks.
+    pub fn start_marks(&self) -> &StartMarks {
+        &self.start_marks
     }
 
     pub fn facts(&self) -> &EntryFacts {
@@ -529,11 +527,7 @@ impl Pipeline {
         let flush = |out: &mut String, from: u32, to: u32| {
             if from < to {
                 space_before(out, from);
-                match doc.token_display_form(text, from as usize, to as usize) {
-                    // Taken rather than copied.
-                    Cow::Owned(form) if out.is_empty() => *out = form,
-                    form => out.push_str(&form),
-                }
+                out.push_str(&doc.token_display_form(text, from as usize, to as usize));
             }
         };
         let mut run_start = a.first;
@@ -548,7 +542,7 @@ impl Pipeline {
                     let Source::Gazetteer { key, kind } = b.source else {
                         return None;
                     };
-                    let expands = self.expanding.get(usize::from(b.label.0)) == Some(&true);
+                    let expands = self.expanding[usize::from(b.label.0)];
                     if b.last > a.last || !expands {
                         return None;
                     }

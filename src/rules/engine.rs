@@ -100,11 +100,12 @@ struct Tables {
     last_of_label: Vec<u32>,
     previous_of_label: Vec<u32>,
     /// Per token: the bits of its classes, of the rules' word it is and of the labels that start
-    /// there (see [`label_bit`](super::label_bit)), so a phase passes over tokens none of its rules can start at.
-    /// Like `words`, it keeps the length of the longest document yet: what lies past a
-    /// document's tokens (and the end, see `State::new`) is a former document's, never read.
+    /// there (see [`label_bit`](super::label_bit)), so a phase passes over tokens none of its
+    /// rules can start at. Like `words`, it keeps the length of the longest document yet.
     token_bits: Vec<u64>,
-    /// Per token: which of the rules' words it is, or [`NO_WORD`].
+    /// Per token: which of the rules' words it is, or [`NO_WORD`]. Only a document's tokens are
+    /// written (and, in `token_bits`, the end after them): what lies past them is a former
+    /// document's, never read.
     words: Vec<u32>,
     /// Per phase, the tokens at which its rules can start.
     starts: StartMaps,
@@ -187,10 +188,32 @@ impl LeadEnds {
     };
 }
 
-/// What an annotation of a label marks at its first token, worked out once per label when the
-/// pipeline is built ([`Pipeline::label_marks`]) rather than for every annotation.
+/// What the start of an annotation or of a token marks, worked out once for the pipeline's
+/// rules and labels ([`Pipeline::start_marks`]) rather than for every document.
+#[derive(Debug, Clone)]
+pub struct StartMarks {
+    /// What an annotation of each label (by id) marks at its first token.
+    by_label: Vec<LabelMarks>,
+    /// The phases that can start at a token of each shape ([`token_shape`]) for its classes.
+    by_shape: [u64; SHAPES],
+}
+
+impl StartMarks {
+    /// The marks of every label of `labels` and every token shape, whose phases come from
+    /// `starts`.
+    pub fn new(labels: &crate::label::Labels, starts: &PhaseStarts) -> StartMarks {
+        StartMarks {
+            by_label: (0..labels.count())
+                .map(|label| LabelMarks::of(Label(label as _), starts))
+                .collect(),
+            by_shape: std::array::from_fn(|shape| starts.of_classes(CLASSES_BY_SHAPE[shape])),
+        }
+    }
+}
+
+/// What an annotation of a label marks at its first token.
 #[derive(Debug, Clone, Copy)]
-pub struct LabelMarks {
+struct LabelMarks {
     /// Its [`label_bit`] among the token's bits.
     bit: u64,
     /// The phases that can start at it.
@@ -199,7 +222,7 @@ pub struct LabelMarks {
 
 impl LabelMarks {
     /// The marks of `label`, whose phases come from `starts`.
-    pub fn of(label: Label, starts: &PhaseStarts) -> LabelMarks {
+    fn of(label: Label, starts: &PhaseStarts) -> LabelMarks {
         LabelMarks {
             bit: label_bit(label),
             phases: starts.of_label(label),
@@ -375,13 +398,15 @@ impl<'a> State<'a> {
             scratch: _,
         } = &mut tables;
         let tokens = doc.tokens.len();
+        // Each token has its code: the loop below zips them, and would leave a former
+        // document's words and bits past a shorter list.
+        debug_assert_eq!(scan.codes.len(), tokens);
         let phase_starts = &pipeline.rules().phase_starts;
         starts.renew(tokens, phase_starts);
         // A token's classes, and so the phases that can start at it for them, depend only on its
         // shape: a block's tokens of one shape are marked for their phases together, one store
         // per phase and shape rather than per token.
-        let phases_by_shape: [u64; SHAPES] =
-            std::array::from_fn(|shape| phase_starts.of_classes(CLASSES_BY_SHAPE[shape]));
+        let marks = pipeline.start_marks();
         // Written in place, in one pass over the tokens for all three tables: no capacity test
         // per token, and no fill (they keep the length of the longest document yet). One more
         // token bit for the end of the document, where a pattern may look for a label: every
@@ -426,7 +451,7 @@ impl<'a> State<'a> {
                 }
                 bit <<= 1;
             }
-            for (&marked, &phases) in of_shape.iter().zip(&phases_by_shape) {
+            for (&marked, &phases) in of_shape.iter().zip(&marks.by_shape) {
                 if marked != 0 {
                     starts.mark_block(block, phases, marked);
                 }
@@ -448,7 +473,7 @@ impl<'a> State<'a> {
             list.reserve(hits.len() * 2);
         }
         // One entry per label, so that adding an annotation need not grow them.
-        let labels = pipeline.labels().count();
+        let labels = marks.by_label.len();
         reach.clear();
         reach.resize(labels, 0);
         last_of_label.clear();
@@ -505,7 +530,7 @@ impl<'a> State<'a> {
         // for the three token tables and its label once for the three label tables.
         let tokens = self.doc.tokens.len() + 1;
         let pipeline: &'a Pipeline = self.pipeline;
-        let label_marks = pipeline.label_marks();
+        let label_marks = &pipeline.start_marks().by_label[..];
         let labels = label_marks.len();
         let t = &mut self.tables;
         Entry {
@@ -793,12 +818,8 @@ impl<'a> State<'a> {
 
     /// Whether a live annotation of `label` lies `around` the span `[first, last)`.
     fn any_around(&self, label: Label, first: u32, last: u32, around: Around) -> bool {
-        let reach = self
-            .tables
-            .reach
-            .get(label.0 as usize)
-            .copied()
-            .unwrap_or(0);
+        // One entry per label (see `State::new`).
+        let reach = self.tables.reach[label.0 as usize];
         if reach == 0 || first >= last {
             return false;
         }
